@@ -1,0 +1,49 @@
+# The two set-up commands (see README.md):
+#   make demo   install, then run a scripted voice conversation on the embedded emulator
+#   make test   install everything, then lint, type-check and run the whole test suite
+# Both create their own virtual environment in .venv and are safe to run again.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+.PHONY: demo test lint typecheck pytest system-deps install bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+install: system-deps $(STAMP)
+
+# Debian packages the audio tests and the demo need. Installed when run as root;
+# otherwise we print what to install and carry on (the affected tests then fail with
+# a message that names the package).
+system-deps:
+	@bash scripts/system-deps.sh
+
+demo: install
+	$(BIN)/python -m voiceagent demo --out out/demo-reply.wav
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests examples bench
+	$(BIN)/ruff format --check src tests examples bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy --strict src
+
+pytest: $(STAMP)
+	$(BIN)/python -m pytest
+
+test: install lint typecheck pytest
+
+bench: install
+	$(BIN)/python bench/emulator_sessions.py
+	$(BIN)/python bench/bargein.py
+
+clean:
+	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache

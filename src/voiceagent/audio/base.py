@@ -1,0 +1,79 @@
+"""The contract between the session and an audio backend.
+
+A backend owns a microphone and a speaker (real or not). The session owns the network. They meet
+here, and only here, so that any backend (PortAudio, WAV files, memory, a telephony bridge) can
+be plugged into a :class:`~voiceagent.VoiceAgentSession`.
+
+Frame contract (every method and callback):
+
+* **Encoding**: 16-bit signed little-endian PCM, **mono**.
+* **Rate**: ``AudioFormat.sample_rate`` frames per second (24000 unless the session's output
+  format says otherwise). One frame is one sample is 2 bytes.
+* **Blocks**: ``on_input`` receives whole blocks of ``AudioFormat.block_frames`` frames
+  (``block_bytes`` bytes) for device backends; file and memory backends may deliver any
+  multiple of 2 bytes. ``play`` accepts any even number of bytes.
+* **Threads**: every method is called on the event loop thread; every listener callback must be
+  delivered on the event loop thread (a device backend hands over from its audio thread with
+  ``loop.call_soon_threadsafe``).
+"""
+
+from __future__ import annotations
+
+from typing import Protocol, runtime_checkable
+
+from .format import AudioFormat
+
+__all__ = ["AudioBackend", "AudioListener"]
+
+
+class AudioListener(Protocol):
+    """What a backend reports to the session (implemented by the session)."""
+
+    def on_input(self, pcm: bytes) -> None:
+        """Microphone audio: PCM16 mono at the format's rate. Must not block."""
+
+    def on_playback_idle(self) -> None:
+        """The output queue ran empty after playing audio: everything queued has been heard."""
+
+
+@runtime_checkable
+class AudioBackend(Protocol):
+    """A microphone and a speaker, as the session sees them.
+
+    Lifecycle: ``start`` once, then any number of ``play``/``flush`` calls, then ``stop``
+    (safe to call twice, and after a failed ``start``).
+    """
+
+    async def start(self, fmt: AudioFormat, listener: AudioListener) -> None:
+        """Open the devices and begin capture; raise :class:`~voiceagent.AudioError` if impossible.
+
+        Args:
+            fmt: The PCM format the session sends and expects.
+            listener: Receives microphone blocks and playback notifications.
+        """
+
+    def play(self, item_id: str, pcm: bytes) -> None:
+        """Queue assistant audio for playback. Never blocks.
+
+        Args:
+            item_id: The assistant conversation item the audio belongs to; frames are counted
+                per item for truncation.
+            pcm: PCM16 mono at the format's rate.
+        """
+
+    def flush(self) -> None:
+        """Barge-in: discard everything queued; the next device block is silent.
+
+        Audio already handed to the device stays counted in :meth:`played_frames`; nothing queued
+        before the flush is ever played after it.
+        """
+
+    def played_frames(self, item_id: str) -> int:
+        """Frames of ``item_id`` actually handed to the output device (heard), not merely queued."""
+
+    @property
+    def is_playing(self) -> bool:
+        """True while queued assistant audio remains to be played."""
+
+    async def stop(self) -> None:
+        """Close the devices. Never hangs; safe to call more than once."""
