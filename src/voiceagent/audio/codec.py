@@ -1,0 +1,83 @@
+"""Conversion between the device's PCM and the service's wire formats.
+
+The device side is always PCM16 mono at the session's output rate (``AudioFormat``). The wire
+side is what ``SessionOptions`` asked the service for: ``pcm16`` at 8/16/24 kHz, or G.711
+u-law/A-law at 8 kHz. Microphone audio is resampled (soxr, streaming, so block edges leave no
+clicks) and encoded on the way out; assistant audio is decoded on the way in.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .format import alaw_decode, alaw_encode, ulaw_decode, ulaw_encode
+
+__all__ = ["InputEncoder", "OutputDecoder", "wire_sample_rate"]
+
+_OUTPUT_RATES = {
+    "pcm16": 24000,
+    "pcm16_8000hz": 8000,
+    "pcm16_16000hz": 16000,
+    "g711_ulaw": 8000,
+    "g711_alaw": 8000,
+}
+
+
+def wire_sample_rate(output_audio_format: str) -> int:
+    """The PCM rate a device must play for a service ``output_audio_format``."""
+    try:
+        return _OUTPUT_RATES[output_audio_format]
+    except KeyError:
+        raise ValueError(
+            f"unknown output_audio_format {output_audio_format!r}; "
+            f"expected one of {sorted(_OUTPUT_RATES)}"
+        ) from None
+
+
+class OutputDecoder:
+    """Service audio (``response.audio.delta`` bytes) to device PCM16."""
+
+    def __init__(self, output_audio_format: str) -> None:
+        wire_sample_rate(output_audio_format)  # validates
+        self.format = output_audio_format
+
+    def decode(self, data: bytes) -> bytes:
+        """Decode one delta."""
+        if self.format == "g711_ulaw":
+            return ulaw_decode(data)
+        if self.format == "g711_alaw":
+            return alaw_decode(data)
+        return data
+
+
+class InputEncoder:
+    """Device PCM16 microphone blocks to the service's ``input_audio_format``.
+
+    Args:
+        device_rate: Rate of the PCM the backend captures.
+        input_audio_format: ``pcm16``, ``g711_ulaw`` or ``g711_alaw``.
+        input_rate: The wire rate (``input_audio_sampling_rate``; 8000 for G.711).
+    """
+
+    def __init__(self, device_rate: int, input_audio_format: str, input_rate: int) -> None:
+        if input_audio_format not in ("pcm16", "g711_ulaw", "g711_alaw"):
+            raise ValueError(f"unknown input_audio_format {input_audio_format!r}")
+        self.format = input_audio_format
+        self.device_rate = device_rate
+        self.input_rate = input_rate
+        self._resampler = None
+        if device_rate != input_rate:
+            import soxr
+
+            self._resampler = soxr.ResampleStream(device_rate, input_rate, 1, dtype="int16")
+
+    def encode(self, pcm: bytes) -> bytes:
+        """Encode one microphone block."""
+        if self._resampler is not None:
+            samples = np.frombuffer(pcm, dtype="<i2")
+            pcm = self._resampler.resample_chunk(samples).astype("<i2").tobytes()
+        if self.format == "g711_ulaw":
+            return ulaw_encode(pcm)
+        if self.format == "g711_alaw":
+            return alaw_encode(pcm)
+        return pcm

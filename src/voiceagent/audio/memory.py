@@ -1,0 +1,180 @@
+"""An in-memory audio backend for tests and headless apps: scripted microphone, recorded speaker.
+
+It behaves like a device, not like a list: a virtual clock ticks once per block; each tick hands
+one microphone block to the session and takes one block from the playback queue. So "played"
+means what a device would have played by now, and barge-in, truncation and playback-finished
+behave as they do on real hardware. ``speed`` runs the clock faster than real time for tests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+
+from ..errors import AudioError
+from .base import AudioListener
+from .format import AudioFormat
+
+__all__ = ["MemoryAudio"]
+
+log = logging.getLogger(__name__)
+
+# Ticks the clock may run back-to-back to catch up after the event loop was busy; beyond this
+# the memory device "drops" time as a real one would overrun.
+_MAX_CATCH_UP_TICKS = 5
+
+
+class MemoryAudio:
+    """Scripted microphone and recording speaker on a virtual device clock.
+
+    Args:
+        speed: Clock speed relative to real time (1.0 = real time; 4.0 = four times faster).
+        block_frames: Frames per tick; default: the session format's block (20 ms).
+        silence_when_idle: Deliver silence when no scripted input is queued, as a real
+            microphone would; False delivers nothing.
+    """
+
+    def __init__(
+        self,
+        *,
+        speed: float = 1.0,
+        block_frames: int | None = None,
+        silence_when_idle: bool = True,
+    ) -> None:
+        if speed <= 0:
+            raise ValueError(f"speed must be > 0, got {speed}")
+        self.speed = speed
+        self._block_frames = block_frames
+        self._silence_when_idle = silence_when_idle
+        self.format = AudioFormat()
+        self._listener: AudioListener | None = None
+        self._task: asyncio.Task[None] | None = None
+        self._input = bytearray()
+        self._input_waiters: list[asyncio.Future[None]] = []
+        self._queue: deque[tuple[str, bytes]] = deque()
+        self._played: dict[str, int] = {}
+        self._heard: dict[str, bytearray] = {}
+        self.timeline = bytearray()
+        """Everything the virtual speaker output since start, silence included."""
+        self.ticks = 0
+        """Blocks the clock has run."""
+
+    # --- scripting -----------------------------------------------------------------------
+
+    def feed(self, pcm: bytes) -> None:
+        """Queue microphone audio (PCM16 mono at the session rate) after what is queued."""
+        if len(pcm) % 2:
+            raise ValueError("PCM16 audio must have an even number of bytes")
+        self._input += pcm
+
+    def feed_silence(self, ms: float) -> None:
+        """Queue ``ms`` milliseconds of digital silence on the microphone."""
+        self._input += bytes(self.format.ms_to_frames(ms) * 2)
+
+    async def wait_input_consumed(self, timeout: float | None = None) -> None:
+        """Wait until every fed microphone byte has been delivered to the session."""
+        if not self._input:
+            return
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._input_waiters.append(fut)
+        await asyncio.wait_for(fut, timeout)
+
+    def played_audio(self, item_id: str) -> bytes:
+        """The audio of ``item_id`` the virtual speaker actually played."""
+        return bytes(self._heard.get(item_id, b""))
+
+    @property
+    def heard(self) -> bytes:
+        """All assistant audio played, in order, without the idle silence between turns."""
+        return b"".join(bytes(v) for v in self._heard.values())
+
+    # --- AudioBackend --------------------------------------------------------------------
+
+    async def start(self, fmt: AudioFormat, listener: AudioListener) -> None:
+        """Start the virtual clock."""
+        if self._task is not None:
+            raise AudioError("MemoryAudio already started")
+        block = self._block_frames or fmt.block_frames
+        self.format = AudioFormat(sample_rate=fmt.sample_rate, block_frames=block)
+        self._listener = listener
+        self._task = asyncio.create_task(self._run(), name="voiceagent-memory-audio")
+
+    def play(self, item_id: str, pcm: bytes) -> None:
+        """Queue assistant audio."""
+        if pcm:
+            self._queue.append((item_id, pcm))
+
+    def flush(self) -> None:
+        """Drop everything queued; the next tick is silent."""
+        self._queue.clear()
+
+    def played_frames(self, item_id: str) -> int:
+        """Frames of ``item_id`` the virtual speaker played."""
+        return self._played.get(item_id, 0)
+
+    @property
+    def is_playing(self) -> bool:
+        """True while assistant audio is queued."""
+        return bool(self._queue)
+
+    async def stop(self) -> None:
+        """Stop the clock (idempotent)."""
+        task, self._task = self._task, None
+        if task is not None:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+
+    # --- the clock -----------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        period = self.format.block_frames / self.format.sample_rate / self.speed
+        next_tick = loop.time()
+        while True:
+            late_ticks = 0
+            while loop.time() >= next_tick and late_ticks < _MAX_CATCH_UP_TICKS:
+                self._tick()
+                next_tick += period
+                late_ticks += 1
+            if late_ticks == _MAX_CATCH_UP_TICKS:
+                next_tick = loop.time() + period
+            await asyncio.sleep(max(0.0, next_tick - loop.time()))
+
+    def _tick(self) -> None:
+        assert self._listener is not None
+        self.ticks += 1
+        block_bytes = self.format.block_bytes
+        if self._input:
+            chunk = bytes(self._input[:block_bytes])
+            del self._input[:block_bytes]
+            self._listener.on_input(chunk)
+            if not self._input:
+                for fut in self._input_waiters:
+                    if not fut.done():
+                        fut.set_result(None)
+                self._input_waiters.clear()
+        elif self._silence_when_idle:
+            self._listener.on_input(bytes(block_bytes))
+        self._play_block(block_bytes)
+
+    def _play_block(self, block_bytes: int) -> None:
+        out = bytearray()
+        while self._queue and len(out) < block_bytes:
+            item_id, pcm = self._queue[0]
+            take = pcm[: block_bytes - len(out)]
+            out += take
+            self._played[item_id] = self._played.get(item_id, 0) + len(take) // 2
+            self._heard.setdefault(item_id, bytearray()).extend(take)
+            if len(take) == len(pcm):
+                self._queue.popleft()
+            else:
+                self._queue[0] = (item_id, pcm[len(take) :])
+        played_something = bool(out)
+        out += bytes(block_bytes - len(out))
+        self.timeline += out
+        if played_something and not self._queue:
+            assert self._listener is not None
+            self._listener.on_playback_idle()

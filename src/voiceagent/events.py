@@ -1,0 +1,209 @@
+"""Event names a handler can subscribe to, and the library's own events.
+
+Two families share one namespace:
+
+* **Server events**: every ``type`` of the SDK's ``ServerEventType`` enum (``"session.updated"``,
+  ``"response.audio.delta"``, ...). Handlers receive the SDK's typed event objects.
+* **Library events**: what the session itself observes (ready, barge-in, playback finished,
+  reconnecting, a turn logged, a handler error, closed). They are named ``"voiceagent.*"``, a
+  prefix the service never uses, so the two families cannot collide. Handlers receive the frozen
+  dataclasses below, each with a ``type`` attribute like the server events.
+
+Patterns: ``"*"`` matches every event; ``"response.*"`` matches every name starting with
+``"response."``. :func:`check_event_name` rejects an unknown name at registration with the
+closest known name, so a typo fails at once instead of never firing.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from typing import ClassVar, Literal
+
+from azure.ai.voicelive.models import ServerEventType
+
+__all__ = [
+    "LIBRARY_EVENT_TYPES",
+    "SERVER_EVENT_TYPES",
+    "AgentInfo",
+    "BargeIn",
+    "HandlerFailed",
+    "LibraryEvent",
+    "PlaybackFinished",
+    "Reconnected",
+    "Reconnecting",
+    "SessionClosed",
+    "SessionReady",
+    "TurnLogged",
+    "check_event_name",
+]
+
+# Members of ServerEventType that are tool-choice values, not event types (the SDK's enum
+# mixes them in); they never arrive as an event ``type``.
+_NOT_EVENT_TYPES = frozenset({"auto", "none", "required"})
+
+SERVER_EVENT_TYPES: frozenset[str] = frozenset(
+    str(member.value) for member in ServerEventType if member.value not in _NOT_EVENT_TYPES
+)
+"""Every server event type the installed SDK knows."""
+
+
+@dataclass(frozen=True)
+class AgentInfo:
+    """The Foundry agent the service reports in ``session.updated`` (agent mode only)."""
+
+    name: str | None = None
+    description: str | None = None
+    agent_id: str | None = None
+
+
+@dataclass(frozen=True)
+class LibraryEvent:
+    """Base of the library's own events."""
+
+    type: ClassVar[str]
+
+
+@dataclass(frozen=True)
+class SessionReady(LibraryEvent):
+    """The service confirmed the configuration (first ``session.updated``); audio is flowing.
+
+    Sent once per connection: again after a reconnect, with ``reconnected=True``.
+    """
+
+    type: ClassVar[str] = "voiceagent.session_ready"
+    session_id: str | None
+    conversation_id: str | None
+    agent: AgentInfo | None
+    voice: str | None
+    reconnected: bool = False
+
+
+@dataclass(frozen=True)
+class BargeIn(LibraryEvent):
+    """The user spoke over the agent: its queued audio was dropped.
+
+    Attributes:
+        item_id: The assistant item that was playing, if any.
+        played_ms: Milliseconds of that item the user actually heard.
+        received_ms: Milliseconds of that item received from the service so far.
+        response_cancelled: Whether the library sent ``response.cancel``.
+        truncated: Whether the library sent ``conversation.item.truncate``.
+        heard_text: The part of the agent's transcript the user heard (estimated in proportion
+            to the audio heard, cut at a word boundary).
+    """
+
+    type: ClassVar[str] = "voiceagent.barge_in"
+    item_id: str | None
+    played_ms: int
+    received_ms: int
+    response_cancelled: bool
+    truncated: bool
+    heard_text: str = ""
+
+
+@dataclass(frozen=True)
+class PlaybackFinished(LibraryEvent):
+    """Everything the agent said so far has been played to the user."""
+
+    type: ClassVar[str] = "voiceagent.playback_finished"
+    item_id: str | None
+
+
+@dataclass(frozen=True)
+class Reconnecting(LibraryEvent):
+    """The connection dropped with a recoverable code; the session will retry after ``delay_s``."""
+
+    type: ClassVar[str] = "voiceagent.reconnecting"
+    attempt: int
+    delay_s: float
+    close_code: int | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class Reconnected(LibraryEvent):
+    """A new connection is up, resuming ``conversation_id`` when the service supports it."""
+
+    type: ClassVar[str] = "voiceagent.reconnected"
+    attempt: int
+    conversation_id: str | None
+
+
+@dataclass(frozen=True)
+class TurnLogged(LibraryEvent):
+    """A finished turn was added to the conversation log.
+
+    Attributes:
+        role: ``"user"`` or ``"assistant"``.
+        text: What the user said (transcribed) or what the user heard of the agent.
+        item_id: The conversation item.
+        interrupted: True when the user cut the agent off; ``text`` is then the heard part and
+            ``full_text`` what the agent would have said.
+    """
+
+    type: ClassVar[str] = "voiceagent.turn"
+    role: Literal["user", "assistant"]
+    text: str
+    item_id: str | None
+    interrupted: bool = False
+    full_text: str | None = None
+
+
+@dataclass(frozen=True)
+class HandlerFailed(LibraryEvent):
+    """A user handler raised; the session logged it and carried on."""
+
+    type: ClassVar[str] = "voiceagent.handler_error"
+    event_type: str
+    handler_name: str
+    error: BaseException = field(compare=False)
+
+
+@dataclass(frozen=True)
+class SessionClosed(LibraryEvent):
+    """The session has closed; ``error`` says why when it was not asked to."""
+
+    type: ClassVar[str] = "voiceagent.closed"
+    error: BaseException | None = field(default=None, compare=False)
+
+
+LIBRARY_EVENT_TYPES: frozenset[str] = frozenset(
+    cls.type
+    for cls in (
+        SessionReady,
+        BargeIn,
+        PlaybackFinished,
+        Reconnecting,
+        Reconnected,
+        TurnLogged,
+        HandlerFailed,
+        SessionClosed,
+    )
+)
+"""Every event type the library itself emits."""
+
+_ALL = SERVER_EVENT_TYPES | LIBRARY_EVENT_TYPES
+
+
+def check_event_name(name: str) -> str:
+    """Validate an event name or pattern for registration and return it.
+
+    Raises:
+        ValueError: the name is neither a known event type, ``"*"``, nor a ``"prefix.*"``
+            pattern matching at least one known type; the message names the closest match.
+    """
+    if name == "*" or name in _ALL:
+        return name
+    if name.endswith(".*"):
+        prefix = name[:-1]
+        if any(known.startswith(prefix) for known in _ALL):
+            return name
+        raise ValueError(f"event pattern {name!r} matches no known event type")
+    close = difflib.get_close_matches(name, sorted(_ALL), n=1)
+    hint = f"; did you mean {close[0]!r}?" if close else ""
+    raise ValueError(
+        f"unknown event type {name!r}{hint} "
+        "(server event types come from azure.ai.voicelive.models.ServerEventType; "
+        "the library's own start with 'voiceagent.')"
+    )

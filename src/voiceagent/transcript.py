@@ -1,0 +1,98 @@
+"""The conversation log: session metadata and the turns as the user experienced them.
+
+Assistant turns record what the user *heard*: when the user interrupted, ``text`` is the heard
+part and ``full_text`` what the agent would have said. With a ``path``, the log is also written
+as JSON Lines (one ``{"kind": "session"}`` line per connection, one ``{"kind": "turn"}`` line
+per turn), flushed per line so nothing already said is lost if the app dies.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Literal
+
+from .events import AgentInfo
+
+__all__ = ["ConversationLog", "SessionInfo", "Turn"]
+
+log = logging.getLogger(__name__)
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+@dataclass(frozen=True)
+class SessionInfo:
+    """What the service told us about the session (from ``session.updated`` and responses)."""
+
+    session_id: str | None = None
+    conversation_id: str | None = None
+    agent: AgentInfo | None = None
+    voice: str | None = None
+    model: str | None = None
+
+
+@dataclass(frozen=True)
+class Turn:
+    """One finished turn of the conversation."""
+
+    role: Literal["user", "assistant"]
+    text: str
+    item_id: str | None = None
+    interrupted: bool = False
+    full_text: str | None = None
+    at: str = field(default_factory=_now)
+
+
+class ConversationLog:
+    """Session metadata and turns, in memory and optionally as a JSON Lines file.
+
+    Args:
+        path: Where to append the log; None keeps it in memory only.
+    """
+
+    def __init__(self, path: str | Path | None = None) -> None:
+        self.path = Path(path) if path is not None else None
+        self.sessions: list[SessionInfo] = []
+        self.turns: list[Turn] = []
+
+    def add_session(self, info: SessionInfo) -> None:
+        """Record a (re)connected session's metadata."""
+        self.sessions.append(info)
+        log.info(
+            "session %s conversation %s agent %s voice %s",
+            info.session_id,
+            info.conversation_id,
+            info.agent.name if info.agent else None,
+            info.voice,
+        )
+        self._write({"kind": "session", "at": _now(), **asdict(info)})
+
+    def add_turn(self, turn: Turn) -> None:
+        """Record a finished turn."""
+        self.turns.append(turn)
+        self._write({"kind": "turn", **asdict(turn)})
+
+    def as_text(self) -> str:
+        """The turns as ``role: text`` lines (interrupted agent turns marked)."""
+        lines = []
+        for t in self.turns:
+            mark = " [interrupted]" if t.interrupted else ""
+            lines.append(f"{t.role}: {t.text}{mark}")
+        return "\n".join(lines)
+
+    def _write(self, record: dict[str, Any]) -> None:
+        if self.path is None:
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with self.path.open("a", encoding="utf-8") as f:
+                f.write(json.dumps(record, ensure_ascii=False) + "\n")
+        except OSError:
+            # A full disk must not stop the conversation; the turn stays in memory.
+            log.exception("could not write the conversation log to %s", self.path)
