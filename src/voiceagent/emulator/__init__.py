@@ -1,0 +1,36 @@
+"""A local emulator of Azure AI Voice Live, for tests and offline development.
+
+It speaks the Voice Live WebSocket protocol well enough for the unmodified
+``azure.ai.voicelive.aio.connect()`` to hold a whole voice conversation with it. See
+``docs/emulator.md``.
+"""
+
+from __future__ import annotations
+
+from .conversations import Conversation
+from .faults import Faults
+from .response import ResponseRecord
+from .script import UNSCRIPTED_TRANSCRIPT, AgentScript, FunctionCall, Reply, ScriptContext
+from .server import Emulator
+from .session import EmulatedSession
+
+__all__ = [
+    "UNSCRIPTED_TRANSCRIPT",
+    "AgentScript",
+    "Conversation",
+    "EmulatedSession",
+    "Emulator",
+    "Faults",
+    "FunctionCall",
+    "Reply",
+    "ResponseRecord",
+    "ScriptContext",
+    "main",
+]
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the emulator from the command line (``python -m voiceagent.emulator``)."""
+    from .cli import main as cli_main
+
+    return cli_main(argv)

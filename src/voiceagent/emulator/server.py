@@ -1,0 +1,237 @@
+"""The emulator server: an aiohttp app serving ``/voice-live/realtime`` on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable, Collection
+from types import TracebackType
+
+from aiohttp import web
+
+from .conversations import Conversation, ConversationStore
+from .faults import Faults
+from .handshake import SUPPORTED_API_VERSIONS, HandshakeError, validate_handshake
+from .script import AgentScript, Reply
+from .session import DEFAULT_MAX_FRAME_BYTES, EmulatedSession, SessionSettings
+
+__all__ = ["PATH", "Emulator"]
+
+logger = logging.getLogger(__name__)
+
+PATH = "/voice-live/realtime"
+
+
+class Emulator:
+    """A local Voice Live service for tests and offline development.
+
+    Use it as an async context manager (or call :meth:`start` and :meth:`stop`) and pass
+    :attr:`endpoint` to ``azure.ai.voicelive.aio.connect``.
+
+    Args:
+        api_key: The ``api-key`` to accept; ``None`` accepts any non-empty key.
+        token: The bearer token (and classic ``agent-access-token``) to accept; ``None``: any.
+        realtime: Pace response audio at real time, like the service; ``False`` sends it as fast
+            as possible (tests).
+        speed: Pacing factor when ``realtime`` (2.0 = twice real time).
+        script: The scripted agent (an :class:`AgentScript` or a callable; see ``script.py``).
+        agent_description: ``session.agent.description`` in agent mode.
+        agent_id: ``session.agent.agent_id``; ``<agent-name>:<agent-version or 1>`` when ``None``.
+        host: The address to bind (loopback by default).
+        port: The port to bind; 0 picks a free one.
+        faults: Faults for the connections opened from now on.
+        api_versions: Accepted ``api-version`` values.
+        audio_chunk_ms: Audio per ``response.audio.delta``, in ms (50-100 like the service).
+        ms_per_char: Speaking rate of the synthetic voice (65 ms per character, ~150 words/min).
+        max_frame_bytes: Largest client frame accepted; larger frames get an ``error`` event.
+    """
+
+    def __init__(
+        self,
+        *,
+        api_key: str | None = None,
+        token: str | None = None,
+        realtime: bool = True,
+        speed: float = 1.0,
+        script: AgentScript | Callable[..., str | Reply] | None = None,
+        agent_description: str = "An emulated Foundry agent.",
+        agent_id: str | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        faults: Faults | None = None,
+        api_versions: Collection[str] = SUPPORTED_API_VERSIONS,
+        audio_chunk_ms: int = 100,
+        ms_per_char: float = 65.0,
+        max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES,
+    ) -> None:
+        if speed <= 0:
+            raise ValueError("speed must be positive")
+        self.api_key = api_key
+        self.token = token
+        self.host = host
+        self.port = port
+        self.faults = faults or Faults()
+        self.api_versions = frozenset(api_versions)
+        self.settings = SessionSettings(
+            realtime=realtime,
+            speed=speed,
+            chunk_ms=audio_chunk_ms,
+            ms_per_char=ms_per_char,
+            agent_description=agent_description,
+            agent_id=agent_id,
+            max_frame_bytes=max_frame_bytes,
+        )
+        self._script = AgentScript.coerce(script)
+        self._store = ConversationStore()
+        self.sessions: list[EmulatedSession] = []
+        self._returned = 0
+        self._session_waiters: list[asyncio.Future[None]] = []
+        self._runner: web.AppRunner | None = None
+
+    # -- public state --------------------------------------------------------------------------
+
+    @property
+    def script(self) -> AgentScript:
+        """The scripted agent; assign an :class:`AgentScript` or a callable to replace it."""
+        return self._script
+
+    @script.setter
+    def script(self, value: AgentScript | Callable[..., str | Reply] | None) -> None:
+        self._script = AgentScript.coerce(value)
+
+    @property
+    def conversations(self) -> dict[str, Conversation]:
+        """All conversations by id; they persist across connections until the emulator stops."""
+        return self._store.by_id
+
+    @property
+    def endpoint(self) -> str:
+        """``http://<host>:<port>``, the ``endpoint`` for ``connect()``."""
+        if self._runner is None:
+            raise RuntimeError("the emulator is not running")
+        return f"http://{self.host}:{self.port}"
+
+    @property
+    def url(self) -> str:
+        """The full WebSocket URL without query (``ws://<host>:<port>/voice-live/realtime``)."""
+        return f"ws://{self.host}:{self.port}{PATH}"
+
+    async def wait_for_session(self, timeout: float = 5.0) -> EmulatedSession:
+        """The first accepted session not yet returned by this method, waiting for it if needed.
+
+        Raises:
+            TimeoutError: No new session within ``timeout`` seconds.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while self._returned >= len(self.sessions):
+            remaining = deadline - loop.time()
+            if remaining <= 0:
+                raise TimeoutError(f"no new Voice Live session within {timeout} s")
+            waiter: asyncio.Future[None] = loop.create_future()
+            self._session_waiters.append(waiter)
+            try:
+                await asyncio.wait_for(waiter, remaining)
+            except asyncio.TimeoutError:
+                continue
+        session = self.sessions[self._returned]
+        self._returned += 1
+        return session
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    async def start(self) -> Emulator:
+        """Bind and start serving; returns ``self``."""
+        if self._runner is not None:
+            return self
+        app = web.Application()
+        app.router.add_get(PATH, self._handle)
+        runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
+        await runner.setup()
+        site = web.TCPSite(runner, self.host, self.port)
+        try:
+            await site.start()
+        except BaseException:
+            await runner.cleanup()
+            raise
+        server = site._server  # aiohttp offers no public accessor for the bound port
+        if self.port == 0 and isinstance(server, asyncio.base_events.Server) and server.sockets:
+            self.port = int(server.sockets[0].getsockname()[1])
+        self._runner = runner
+        logger.info("Voice Live emulator listening on %s", self.endpoint)
+        return self
+
+    async def stop(self) -> None:
+        """Close every connection (code 1001) and stop serving. Safe to call twice."""
+        runner, self._runner = self._runner, None
+        if runner is None:
+            return
+        await asyncio.gather(
+            *(s.close(1001) for s in self.sessions if not s.closed), return_exceptions=True
+        )
+        await runner.cleanup()
+        logger.info("Voice Live emulator stopped")
+
+    async def __aenter__(self) -> Emulator:
+        return await self.start()
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.stop()
+
+    # -- the handler ---------------------------------------------------------------------------
+
+    async def _handle(self, request: web.Request) -> web.StreamResponse:
+        try:
+            info = validate_handshake(
+                request.query,
+                request.headers,
+                api_key=self.api_key,
+                token=self.token,
+                api_versions=self.api_versions,
+            )
+        except HandshakeError as exc:
+            # Log the refusal, never the credentials or the query (it may hold a token).
+            logger.info("handshake refused: HTTP %s %s", exc.status, exc.code)
+            return web.json_response(
+                {"error": {"code": exc.code, "message": exc.message}}, status=exc.status
+            )
+        ws = web.WebSocketResponse(
+            # Read frames up to 4x our limit so that oversize ones get an error event instead
+            # of aiohttp closing the connection with 1009.
+            max_msg_size=self.settings.max_frame_bytes * 4,
+            autoping=True,
+        )
+        if not ws.can_prepare(request).ok:
+            return web.json_response(
+                {"error": {"code": "UpgradeRequired", "message": "Expected a WebSocket upgrade."}},
+                status=426,
+            )
+        await ws.prepare(request)
+        session = EmulatedSession(
+            ws=ws,
+            request=request,
+            info=info,
+            settings=self.settings,
+            conversations=self._store,
+            get_script=lambda: self._script,
+            faults=self.faults,
+        )
+        self.sessions.append(session)
+        waiters, self._session_waiters = self._session_waiters, []
+        for waiter in waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+        logger.info(
+            "session %s opened: mode=%s agent=%s conversation=%s",
+            session.session_id,
+            session.mode,
+            session.agent_name,
+            session.conversation_id,
+        )
+        await session.run()
+        return ws
