@@ -1,0 +1,551 @@
+"""The default audio backend: microphone and speaker through PortAudio (``sounddevice``).
+
+Threads: PortAudio calls :meth:`SoundDeviceAudio._output_callback` / ``_input_callback`` on its
+own real-time thread. Those callbacks only copy one block to or from the
+:class:`~voiceagent.audio.jitter.PlaybackQueue` (a lock held for one block copy), bump counters,
+and hand microphone blocks to the event loop with ``loop.call_soon_threadsafe``; they never touch
+an asyncio object directly, never block, never log. Resampling, rechunking, the echo gate and the
+listener calls all happen on the event loop thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from types import ModuleType
+from typing import Any, TypeVar
+
+import numpy as np
+import numpy.typing as npt
+
+from ..errors import AudioError
+from .base import AudioListener
+from .devices import DeviceInfo, import_sounddevice, resolve_device
+from .echo_gate import EchoGate, rms_dbfs
+from .format import AudioFormat
+from .jitter import PlaybackQueue
+from .resample import Resampler
+
+__all__ = ["AudioStats", "SoundDeviceAudio"]
+
+logger = logging.getLogger(__name__)
+
+_T = TypeVar("_T")
+_SILENT_DBFS = -120.0
+_FALLBACK_RATES = (48000, 44100, 32000, 16000, 96000, 22050, 8000)
+
+
+@dataclass(frozen=True)
+class AudioStats:
+    """A snapshot of a device backend's counters (see :attr:`SoundDeviceAudio.stats`).
+
+    Attributes:
+        output_callbacks: Output blocks PortAudio asked for since ``start``.
+        input_blocks: Microphone blocks PortAudio delivered since ``start``.
+        played_frames: Assistant frames handed to the device (session rate).
+        queued_frames: Assistant frames waiting in the jitter buffer (session rate).
+        underruns: Times playback ran dry in the middle of an item (audio arrived too late).
+        overrun_frames: Assistant frames dropped because the jitter buffer was full.
+        flushes: Barge-in flushes that cut or discarded audio.
+        output_underflows: Blocks PortAudio itself reported as output underflow (our callback
+            was late, e.g. the machine was overloaded).
+        input_overflows: Blocks PortAudio reported as input overflow (microphone data lost).
+        stalls: Times the stream stopped calling back for longer than the stall timeout.
+        stalled: True while the stream is stalled now.
+        device_rates: (input, output) rates the devices were opened at, in Hz.
+        resampling: True when either device runs at another rate than the session (soxr).
+        last_flush_silent_at: ``time.monotonic()`` at which the first block after the latest
+            flush was handed to the device, plus the reported output latency (None before any).
+    """
+
+    output_callbacks: int
+    input_blocks: int
+    played_frames: int
+    queued_frames: int
+    underruns: int
+    overrun_frames: int
+    flushes: int
+    output_underflows: int
+    input_overflows: int
+    stalls: int
+    stalled: bool
+    device_rates: tuple[int, int]
+    resampling: bool
+    last_flush_silent_at: float | None
+
+
+class SoundDeviceAudio:
+    """Microphone and speaker via PortAudio; the session's default backend.
+
+    Implements :class:`~voiceagent.audio.AudioBackend`. Audio is exchanged as PCM16 mono at the
+    session's rate (24 kHz by default); a device that refuses that rate is opened at a rate it
+    accepts and converted with soxr (logged at WARNING).
+
+    Args:
+        input_device: Microphone: ``None`` for the system default, a PortAudio index, or (part
+            of) a device name, see :func:`~voiceagent.audio.list_devices`.
+        output_device: Speaker, chosen the same way.
+        block_frames: Frames per device block at the session rate (default: the format's
+            ``block_frames``, 480 = 20 ms). ``on_input`` always receives blocks of the
+            format's ``block_frames``.
+        prebuffer_ms: Assistant audio to accumulate before playback starts (ms). Small: a
+            late start costs latency on every reply, an underrun costs one glitch.
+        max_buffer_ms: Capacity of the jitter buffer (ms); the service may send a whole reply
+            faster than real time, so this is large. Excess audio is dropped and counted.
+        duplex: One full-duplex stream (True), separate input and output streams (False), or
+            automatic (None: duplex when both directions use the same device and rate).
+        echo_gate: An :class:`EchoGate` (or True for the defaults) to mute the microphone
+            while the agent's voice plays through speakers; None/False for headphones.
+        fade_ms: Fade-out after a flush (ms, at most 5).
+        latency: PortAudio's suggested latency (``"low"``, ``"high"`` or seconds).
+        stall_timeout_s: No callback for this long (s) counts as a stall.
+        on_stall: Called on the event loop thread with the seconds since the last callback
+            when a stall is detected (once per stall).
+        resample: Open a device that refuses the session rate at a rate it accepts and
+            convert with soxr (True), or raise :class:`AudioError` (False).
+    """
+
+    def __init__(
+        self,
+        input_device: int | str | None = None,
+        output_device: int | str | None = None,
+        *,
+        block_frames: int | None = None,
+        prebuffer_ms: float = 40.0,
+        max_buffer_ms: float = 300_000.0,
+        duplex: bool | None = None,
+        echo_gate: EchoGate | bool | None = None,
+        fade_ms: float = 4.0,
+        latency: float | str = "low",
+        stall_timeout_s: float = 1.0,
+        on_stall: Callable[[float], None] | None = None,
+        resample: bool = True,
+    ) -> None:
+        if not 0.0 <= fade_ms <= 5.0:
+            raise ValueError("fade_ms must be between 0 and 5")
+        self.input_device = input_device
+        self.output_device = output_device
+        self._block_frames = block_frames
+        self._prebuffer_ms = prebuffer_ms
+        self._max_buffer_ms = max_buffer_ms
+        self._duplex = duplex
+        self._gate = EchoGate() if echo_gate is True else (echo_gate or None)
+        self._fade_ms = fade_ms
+        self._latency = latency
+        self._stall_timeout = stall_timeout_s
+        self._on_stall = on_stall
+        self._allow_resample = resample
+
+        self._fmt = AudioFormat()
+        self._queue = PlaybackQueue(max_frames=1)
+        self._listener: AudioListener | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._streams: list[Any] = []
+        self._running = False
+        self._in_rate = self._out_rate = self._fmt.sample_rate
+        self._in_resampler: Resampler | None = None
+        self._out_resampler: Resampler | None = None
+        self._out_item: str | None = None
+        self._tail_timer: asyncio.TimerHandle | None = None
+        self._mic_buf = bytearray()
+        self._watchdog: asyncio.Task[None] | None = None
+        self.input_info: DeviceInfo | None = None
+        """The microphone opened by ``start`` (None before)."""
+        self.output_info: DeviceInfo | None = None
+        """The speaker opened by ``start`` (None before)."""
+
+        # Written by the PortAudio thread; plain ints/floats (atomic under the GIL).
+        self._last_callback = 0.0
+        self._out_callbacks = 0
+        self._in_blocks = 0
+        self._out_underflows = 0
+        self._in_overflows = 0
+        self._out_dbfs = _SILENT_DBFS
+        self._flush_seq = 0
+        self._flush_seen = 0
+        self._last_flush_silent_at: float | None = None
+        self._stalls = 0
+        self._stalled = False
+
+    # ----------------------------------------------------------------- lifecycle
+
+    async def start(self, fmt: AudioFormat, listener: AudioListener) -> None:
+        """Open the devices and start the stream(s).
+
+        Raises:
+            AudioError: PortAudio missing, no such device, no usable rate, or the open failed.
+        """
+        if self._streams:
+            raise AudioError("SoundDeviceAudio.start() called twice; call stop() first")
+        sd = import_sounddevice()
+        self._fmt = fmt
+        self._listener = listener
+        self._loop = asyncio.get_running_loop()
+        in_dev = resolve_device(self.input_device, "input")
+        out_dev = resolve_device(self.output_device, "output")
+        self.input_info, self.output_info = in_dev, out_dev
+        resample = self._allow_resample
+        self._in_rate, in_ch = _negotiate(sd, in_dev, "input", fmt.sample_rate, resample)
+        self._out_rate, out_ch = _negotiate(sd, out_dev, "output", fmt.sample_rate, resample)
+        sr = fmt.sample_rate
+        self._in_resampler = Resampler(self._in_rate, sr) if self._in_rate != sr else None
+        self._out_resampler = Resampler(sr, self._out_rate) if self._out_rate != sr else None
+        session_block = self._block_frames or fmt.block_frames
+        out_ms = self._out_rate / 1000.0
+        self._queue = PlaybackQueue(
+            max_frames=max(1, int(self._max_buffer_ms * out_ms)),
+            prebuffer_frames=int(self._prebuffer_ms * out_ms),
+            fade_frames=int(self._fade_ms * out_ms),
+        )
+        if self._gate is not None:
+            self._gate.reset(fmt.block_ms)
+        duplex = self._duplex
+        if duplex is None:
+            duplex = in_dev.index == out_dev.index and self._in_rate == self._out_rate
+        if duplex and self._in_rate != self._out_rate:
+            raise AudioError(
+                f"duplex=True needs one rate, but the input opens at {self._in_rate} Hz and the "
+                f"output at {self._out_rate} Hz; use duplex=False"
+            )
+        self._mic_buf.clear()
+        self._out_item = None
+        self._last_callback = time.monotonic()
+        self._running = True
+
+        def open_streams() -> list[Any]:
+            common: dict[str, Any] = {"dtype": "int16", "latency": self._latency}
+            if duplex:
+                return [
+                    sd.Stream(
+                        device=(in_dev.index, out_dev.index),
+                        samplerate=self._out_rate,
+                        blocksize=_device_block(session_block, sr, self._out_rate),
+                        channels=(in_ch, out_ch),
+                        callback=self._duplex_callback,
+                        **common,
+                    )
+                ]
+            return [
+                sd.InputStream(
+                    device=in_dev.index,
+                    samplerate=self._in_rate,
+                    blocksize=_device_block(session_block, sr, self._in_rate),
+                    channels=in_ch,
+                    callback=self._input_callback,
+                    **common,
+                ),
+                sd.OutputStream(
+                    device=out_dev.index,
+                    samplerate=self._out_rate,
+                    blocksize=_device_block(session_block, sr, self._out_rate),
+                    channels=out_ch,
+                    callback=self._output_callback,
+                    **common,
+                ),
+            ]
+
+        try:
+            self._streams = await _run_blocking(open_streams, timeout=10.0)
+            for stream in self._streams:
+                await _run_blocking(stream.start, timeout=5.0)
+        except BaseException as exc:
+            await self.stop()
+            if isinstance(exc, AudioError):
+                raise
+            if isinstance(exc, (Exception, asyncio.TimeoutError)):
+                raise AudioError(
+                    f"could not open audio: input {in_dev.describe()}, output "
+                    f"{out_dev.describe()}: {exc}"
+                ) from exc
+            raise
+        logger.info(
+            "audio started: input %s at %d Hz, output %s at %d Hz, %s, block %d frames",
+            in_dev.describe(),
+            self._in_rate,
+            out_dev.describe(),
+            self._out_rate,
+            "duplex stream" if duplex else "separate streams",
+            session_block,
+        )
+        self._watchdog = asyncio.create_task(self._watch(), name="voiceagent-audio-watchdog")
+
+    async def stop(self) -> None:
+        """Abort and close the stream(s); bounded (about 1 s per stream at worst), idempotent."""
+        self._running = False
+        if self._watchdog is not None:
+            self._watchdog.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._watchdog
+            self._watchdog = None
+        if self._tail_timer is not None:
+            self._tail_timer.cancel()
+            self._tail_timer = None
+        streams, self._streams = self._streams, []
+        for stream in streams:
+
+            def close(s: Any = stream) -> None:
+                s.abort(ignore_errors=True)  # abort, not stop: never wait for buffers to drain
+                s.close(ignore_errors=True)
+
+            try:
+                await _run_blocking(close, timeout=1.0)
+            except asyncio.TimeoutError:
+                logger.warning("audio stream did not close within 1 s; abandoning it")
+            except Exception:
+                logger.exception("error while closing the audio stream")
+
+    # ----------------------------------------------------------------- playback (loop thread)
+
+    def play(self, item_id: str, pcm: bytes) -> None:
+        """Queue assistant audio (PCM16 mono, session rate) for ``item_id``; never blocks."""
+        if not self._running:
+            logger.debug("play() while stopped: %d bytes of %s dropped", len(pcm), item_id)
+            return
+        samples = np.frombuffer(pcm, dtype="<i2", count=len(pcm) // 2).astype(np.int16)
+        if self._out_resampler is not None:
+            if self._out_item is not None and self._out_item != item_id:
+                self._push_tail()
+            samples = self._out_resampler.process(samples)
+            self._out_item = item_id
+            # soxr holds back its filter delay; push it once the item's audio stops coming.
+            if self._tail_timer is not None:
+                self._tail_timer.cancel()
+            assert self._loop is not None
+            self._tail_timer = self._loop.call_later(0.05, self._push_tail)
+        self._queue.push(item_id, samples)
+
+    def _push_tail(self) -> None:
+        self._tail_timer = None
+        if self._out_resampler is not None and self._out_item is not None:
+            self._queue.push(self._out_item, self._out_resampler.finish())
+
+    def flush(self) -> None:
+        """Barge-in: drop all queued audio; the next device block is silent after a <= 5 ms fade.
+
+        The fade ramps from the last sample already handed to the device down to zero; no
+        queued sample is played after this call.
+        """
+        self._flush_seq += 1
+        self._queue.flush()
+        if self._tail_timer is not None:
+            self._tail_timer.cancel()
+            self._tail_timer = None
+        if self._out_resampler is not None:
+            self._out_resampler.reset()
+        self._out_item = None
+
+    def played_frames(self, item_id: str) -> int:
+        """Frames of ``item_id`` handed to the output device, at the session rate."""
+        frames = self._queue.played_frames(item_id)
+        if self._out_rate != self._fmt.sample_rate:
+            return frames * self._fmt.sample_rate // self._out_rate
+        return frames
+
+    @property
+    def is_playing(self) -> bool:
+        """True while assistant audio is queued or being played."""
+        return self._queue.is_playing
+
+    @property
+    def stalled(self) -> bool:
+        """True while no callback has arrived for longer than ``stall_timeout_s``."""
+        return self._stalled
+
+    @property
+    def stats(self) -> AudioStats:
+        """A snapshot of the counters (cheap; poll it or log it)."""
+        q = self._queue.stats()
+        scale = self._fmt.sample_rate / self._out_rate
+        return AudioStats(
+            output_callbacks=self._out_callbacks,
+            input_blocks=self._in_blocks,
+            played_frames=int(q.played_frames * scale),
+            queued_frames=int(q.queued_frames * scale),
+            underruns=q.underruns,
+            overrun_frames=int(q.overrun_frames * scale),
+            flushes=q.flushes,
+            output_underflows=self._out_underflows,
+            input_overflows=self._in_overflows,
+            stalls=self._stalls,
+            stalled=self._stalled,
+            device_rates=(self._in_rate, self._out_rate),
+            resampling=self._in_resampler is not None or self._out_resampler is not None,
+            last_flush_silent_at=self._last_flush_silent_at,
+        )
+
+    # ----------------------------------------------------------------- PortAudio thread
+
+    def _output_callback(self, outdata: Any, frames: int, time_info: Any, status: Any) -> None:
+        self._fill_output(outdata, time_info, status)
+
+    def _input_callback(self, indata: Any, frames: int, time_info: Any, status: Any) -> None:
+        self._take_input(indata, status)
+
+    def _duplex_callback(
+        self, indata: Any, outdata: Any, frames: int, time_info: Any, status: Any
+    ) -> None:
+        self._fill_output(outdata, time_info, status)
+        self._take_input(indata, status)
+
+    def _fill_output(self, outdata: Any, time_info: Any, status: Any) -> None:
+        now = time.monotonic()
+        self._last_callback = now
+        self._out_callbacks += 1
+        if status.output_underflow:
+            self._out_underflows += 1
+        seq = self._flush_seq
+        channel = outdata[:, 0]
+        drained = self._queue.read_into(channel)
+        if outdata.shape[1] > 1:
+            outdata[:, 1:] = outdata[:, :1]
+        if seq != self._flush_seen:
+            self._flush_seen = seq
+            self._last_flush_silent_at = now + max(
+                0.0, time_info.outputBufferDacTime - time_info.currentTime
+            )
+        if self._gate is not None:
+            self._out_dbfs = rms_dbfs(channel)
+        if drained:
+            self._post(self._notify_idle)
+
+    def _take_input(self, indata: Any, status: Any) -> None:
+        self._last_callback = time.monotonic()
+        self._in_blocks += 1
+        if status.input_overflow:
+            self._in_overflows += 1
+        self._post(self._on_mic, indata[:, 0].copy(), self._out_dbfs)
+
+    def _post(self, fn: Callable[..., None], *args: Any) -> None:
+        loop = self._loop
+        if loop is None or not self._running:
+            return
+        with contextlib.suppress(RuntimeError):  # loop closed while the stream winds down
+            loop.call_soon_threadsafe(fn, *args)
+
+    # ----------------------------------------------------------------- loop thread
+
+    def _notify_idle(self) -> None:
+        if self._running and self._listener is not None and not self._queue.is_playing:
+            try:
+                self._listener.on_playback_idle()
+            except Exception:
+                logger.exception("listener.on_playback_idle raised")
+
+    def _on_mic(self, block: npt.NDArray[np.int16], played_dbfs: float) -> None:
+        if not self._running or self._listener is None:
+            return
+        if self._in_resampler is not None:
+            block = self._in_resampler.process(block)
+        self._mic_buf += block.tobytes()
+        size = self._fmt.block_bytes
+        while len(self._mic_buf) >= size:
+            chunk = bytes(self._mic_buf[:size])
+            del self._mic_buf[:size]
+            if self._gate is not None:
+                samples = np.frombuffer(chunk, dtype="<i2")
+                gated = self._gate.process(samples, played_dbfs)
+                if gated is not samples:
+                    chunk = gated.tobytes()
+            try:
+                self._listener.on_input(chunk)
+            except Exception:
+                logger.exception("listener.on_input raised")
+
+    async def _watch(self) -> None:
+        """Detect a stream that stopped calling back (device unplugged, driver hang)."""
+        interval = min(0.25, self._stall_timeout / 4)
+        while True:
+            await asyncio.sleep(interval)
+            gap = time.monotonic() - self._last_callback
+            if gap > self._stall_timeout and not self._stalled:
+                self._stalled = True
+                self._stalls += 1
+                logger.warning("audio stream stalled: no callback for %.1f s", gap)
+                if self._on_stall is not None:
+                    try:
+                        self._on_stall(gap)
+                    except Exception:
+                        logger.exception("on_stall callback raised")
+            elif gap <= self._stall_timeout and self._stalled:
+                self._stalled = False
+                logger.info("audio stream resumed after a stall")
+
+
+def _device_block(session_block: int, session_rate: int, device_rate: int) -> int:
+    return max(1, round(session_block * device_rate / session_rate))
+
+
+def _negotiate(
+    sd: ModuleType, dev: DeviceInfo, direction: str, rate: int, resample: bool
+) -> tuple[int, int]:
+    """Find (rate, channels) the device accepts: the session rate if possible, mono if possible."""
+    check = sd.check_input_settings if direction == "input" else sd.check_output_settings
+    max_ch = dev.max_input_channels if direction == "input" else dev.max_output_channels
+    channel_options = [c for c in (1, 2) if c <= max_ch] or [1]
+    rates = [rate]
+    if resample:
+        rates += [r for r in (int(dev.default_samplerate), *_FALLBACK_RATES) if r != rate]
+    first_error: Exception | None = None
+    for r in dict.fromkeys(rates):
+        for ch in channel_options:
+            try:
+                check(device=dev.index, samplerate=r, channels=ch, dtype="int16")
+            except Exception as exc:
+                first_error = first_error or exc
+                continue
+            if r != rate:
+                logger.warning(
+                    "%s device %s refuses %d Hz (%s); opening it at %d Hz and resampling with soxr",
+                    direction,
+                    dev.describe(),
+                    rate,
+                    first_error,
+                    r,
+                )
+            return r, ch
+    if not resample:
+        raise AudioError(
+            f"{direction} device {dev.describe()} refuses {rate} Hz (its default rate is "
+            f"{dev.default_samplerate:g} Hz): {first_error}. Pass resample=True to convert with "
+            f"soxr, or choose another device with {direction}_device=<index or name part>."
+        )
+    raise AudioError(
+        f"{direction} device {dev.describe()} accepts none of the rates "
+        f"{', '.join(str(r) for r in dict.fromkeys(rates))} Hz as 16-bit mono or stereo: "
+        f"{first_error}. Choose another with {direction}_device=<index or name part>."
+    )
+
+
+async def _run_blocking(fn: Callable[[], _T], timeout: float) -> _T:
+    """Run a blocking PortAudio call in a daemon thread, waiting at most ``timeout`` seconds.
+
+    Not ``asyncio.to_thread``: a hung call there would also hang the executor shutdown at exit.
+    """
+    loop = asyncio.get_running_loop()
+    fut: asyncio.Future[_T] = loop.create_future()
+
+    def settle(result: _T | None, error: BaseException | None) -> None:
+        if fut.done():
+            return
+        if error is not None:
+            fut.set_exception(error)
+        else:
+            fut.set_result(result)  # type: ignore[arg-type]
+
+    def work() -> None:
+        try:
+            result = fn()
+        except BaseException as exc:
+            with contextlib.suppress(RuntimeError):
+                loop.call_soon_threadsafe(settle, None, exc)
+            return
+        with contextlib.suppress(RuntimeError):
+            loop.call_soon_threadsafe(settle, result, None)
+
+    threading.Thread(target=work, name="voiceagent-portaudio", daemon=True).start()
+    return await asyncio.wait_for(fut, timeout)
