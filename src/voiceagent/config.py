@@ -467,7 +467,7 @@ class ConnectionConfig(_ConfigModel):
     handshake_timeout: float = Field(default=20.0, gt=0)
     receive_timeout: float | None = Field(default=None, gt=0)
     close_timeout: float | None = Field(default=None, gt=0)
-    heartbeat: float | None = Field(default=30.0, gt=0)
+    heartbeat: float = Field(default=30.0, gt=0)
     max_message_size: int = Field(default=4 * 1024 * 1024, gt=0)
     reconnect: ReconnectPolicy = ReconnectPolicy()
 

@@ -1,0 +1,558 @@
+"""Opening Voice Live connections: credentials, SDK ``connect()``, error mapping, reconnect policy.
+
+This is the only module of the library that imports ``azure.ai.voicelive.aio``. It
+
+* checks the mode (model, agent, classic agent) against the credential before any I/O
+  (agent modes take Microsoft Entra ID tokens only);
+* calls the SDK's ``connect()`` with the *flattened* agent keywords (never ``agent_config=``,
+  which SDK >= 1.2.0 silently ignores) or, for classic agents, the ``query=`` parameters with a
+  freshly fetched ``agent-access-token``;
+* turns handshake failures into :class:`~voiceagent.errors.ConnectError` with the HTTP status and
+  a hint, never quoting the SDK's message (it contains the full URL, tokens included) and never
+  chaining the SDK exception (so no traceback shows it either);
+* keeps secrets out of the logs (:mod:`voiceagent.redaction`), including the SDK's own DEBUG
+  ``Connecting to <url>`` line;
+* offers :func:`is_recoverable` and :class:`Backoff` for the session's reconnect loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import random
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from types import TracebackType
+from typing import Any, Literal, TypeAlias, cast
+
+import aiohttp
+from azure.ai.voicelive.aio import ConnectionClosed, VoiceLiveConnection, WebsocketConnectionOptions
+from azure.ai.voicelive.aio import ConnectionError as SdkConnectionError
+from azure.ai.voicelive.aio import connect as sdk_connect
+from azure.core.credentials import AccessToken, AzureKeyCredential, TokenCredential
+from azure.core.credentials_async import AsyncTokenCredential
+from azure.core.exceptions import ClientAuthenticationError
+
+from .config import AgentConfig, ClassicAgentConfig, ConnectionConfig, ReconnectPolicy
+from .errors import ConfigError, ConnectError
+from .redaction import (
+    install_sdk_log_redaction,
+    redact,
+    redact_url,
+    register_secret,
+    unregister_secret,
+)
+
+__all__ = [
+    "CONNECTION_ERRORS",
+    "RECOVERABLE_CLOSE_CODES",
+    "Backoff",
+    "ConnectionMode",
+    "Credential",
+    "VoiceLiveConnection",
+    "VoiceLiveConnector",
+    "close_code",
+    "is_recoverable",
+    "open_connection",
+]
+
+logger = logging.getLogger(__name__)
+
+Credential: TypeAlias = AzureKeyCredential | AsyncTokenCredential | TokenCredential
+"""What the connection accepts: a key credential (model mode only) or a sync/async token
+credential."""
+
+ConnectionMode = Literal["model", "agent", "classic_agent"]
+
+RECOVERABLE_CLOSE_CODES: frozenset[int] = frozenset({1001, 1005, 1006, 1011, 1012, 1013, 1015})
+"""WebSocket close codes after which reconnecting makes sense (going away, no status, abnormal,
+server error, restart, try again later, TLS failure)."""
+
+CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
+    SdkConnectionError,
+    aiohttp.ClientError,
+    ConnectionError,
+    asyncio.TimeoutError,
+)
+"""Exceptions a live connection's ``recv()``/``send()`` raise when the transport fails (the SDK's
+``ConnectionError``/``ConnectionClosed``, aiohttp and socket errors, timeouts). Catch these in the
+session instead of importing the SDK."""
+
+_ENTRA_ONLY = (
+    "Voice Live agent mode accepts only Microsoft Entra ID tokens, not API keys. Pass a token "
+    "credential (credential=None uses azure.identity.aio.DefaultAzureCredential; sign in with "
+    "`az login` or use a managed identity) and remove the API key "
+    "(ConnectionConfig.api_key / AZURE_VOICELIVE_API_KEY)"
+)
+
+
+class _RecordingCredential:
+    """An async token credential that registers each token it hands out for log redaction.
+
+    It wraps the user's sync or async credential (sync calls run in a thread so the event loop
+    is not blocked by a token request). It never closes the wrapped credential.
+    """
+
+    def __init__(self, inner: AsyncTokenCredential | TokenCredential, tokens: list[str]) -> None:
+        self._inner = inner
+        self._tokens = tokens
+
+    async def get_token(
+        self,
+        *scopes: str,
+        claims: str | None = None,
+        tenant_id: str | None = None,
+        enable_cae: bool = False,
+        **kwargs: Any,
+    ) -> AccessToken:
+        token = await _fetch_token(
+            self._inner, scopes, claims=claims, tenant_id=tenant_id, enable_cae=enable_cae, **kwargs
+        )
+        register_secret(token.token)
+        self._tokens.append(token.token)
+        return token
+
+    async def close(self) -> None:
+        return None
+
+    async def __aenter__(self) -> _RecordingCredential:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None = None,
+        exc_value: BaseException | None = None,
+        traceback: TracebackType | None = None,
+    ) -> None:
+        return None
+
+
+async def _fetch_token(
+    credential: AsyncTokenCredential | TokenCredential, scopes: tuple[str, ...], **kwargs: Any
+) -> AccessToken:
+    result: object
+    if inspect.iscoroutinefunction(credential.get_token) or isinstance(
+        credential, AsyncTokenCredential
+    ):
+        result = credential.get_token(*scopes, **kwargs)
+    else:
+        # A sync credential may do network I/O: keep it off the event loop.
+        result = await asyncio.to_thread(credential.get_token, *scopes, **kwargs)
+    if inspect.isawaitable(result):
+        result = await result
+    return cast(AccessToken, result)
+
+
+def _is_token_credential(credential: object) -> bool:
+    return callable(getattr(credential, "get_token", None))
+
+
+class VoiceLiveConnector:
+    """Opens Voice Live connections for one configuration, as many times as needed.
+
+    The constructor validates the mode and the credential (no I/O); :meth:`connect` opens one
+    connection; :meth:`aclose` closes the ``DefaultAzureCredential`` the connector created when
+    ``credential`` was ``None`` (a credential you pass in stays yours to close). Use it as an
+    async context manager around a reconnect loop::
+
+        async with VoiceLiveConnector(config, agent) as connector:
+            async with connector.connect() as connection:
+                await connection.session.update(session=options.to_request_session())
+
+    Args:
+        config: Endpoint, API version, model/key and transport options.
+        agent: A Foundry agent (agent mode), a classic agent, or ``None`` for model mode.
+        credential: ``None`` (model mode with ``config.api_key``: that key; otherwise
+            ``azure.identity.aio.DefaultAzureCredential``), an ``AzureKeyCredential`` (model
+            mode only) or a sync/async token credential.
+
+    Raises:
+        ConfigError: The mode and the credential do not fit (e.g. a key in agent mode, model
+            mode without ``config.model``).
+    """
+
+    def __init__(
+        self,
+        config: ConnectionConfig,
+        agent: AgentConfig | ClassicAgentConfig | None = None,
+        *,
+        credential: Credential | None = None,
+    ) -> None:
+        self._config = config
+        self._agent = agent
+        self._mode: ConnectionMode = (
+            "model"
+            if agent is None
+            else "agent"
+            if isinstance(agent, AgentConfig)
+            else "classic_agent"
+        )
+        self._endpoint = redact_url(config.endpoint)
+        self._credential: Credential | None = None
+        self._owns_credential = False
+        self._check(credential)
+        self._credential = credential
+        if credential is None and config.api_key is not None:
+            self._credential = AzureKeyCredential(config.api_key.get_secret_value())
+
+    def _check(self, credential: Credential | None) -> None:
+        config = self._config
+        is_key = isinstance(credential, AzureKeyCredential)
+        if credential is not None and not is_key and not _is_token_credential(credential):
+            raise ConfigError(
+                f"credential of type {type(credential).__name__} is not supported; pass an "
+                "azure.core.credentials.AzureKeyCredential (model mode only), a token credential "
+                "such as azure.identity.aio.DefaultAzureCredential, or None"
+            )
+        if self._mode != "model":
+            if is_key or config.api_key is not None:
+                raise ConfigError(_ENTRA_ONLY)
+            return
+        if config.model is None:
+            raise ConfigError(
+                "model mode needs ConnectionConfig.model (e.g. 'gpt-realtime', or "
+                "VOICELIVE_MODEL); to talk to a Foundry agent instead, pass an AgentConfig"
+            )
+        if credential is not None and config.api_key is not None:
+            raise ConfigError(
+                "both credential and ConnectionConfig.api_key are set; pass only one of them"
+            )
+
+    @property
+    def mode(self) -> ConnectionMode:
+        """``"model"``, ``"agent"`` or ``"classic_agent"``."""
+        return self._mode
+
+    @property
+    def endpoint(self) -> str:
+        """The endpoint, safe to show (secrets redacted)."""
+        return self._endpoint
+
+    @property
+    def config(self) -> ConnectionConfig:
+        """The connection configuration."""
+        return self._config
+
+    @property
+    def agent(self) -> AgentConfig | ClassicAgentConfig | None:
+        """The agent, if any."""
+        return self._agent
+
+    def _resolve_credential(self) -> Credential:
+        if self._credential is None:
+            # Imported lazily: azure.identity is only needed when no credential was given.
+            from azure.identity.aio import DefaultAzureCredential
+
+            self._credential = DefaultAzureCredential()
+            self._owns_credential = True
+        return self._credential
+
+    async def aclose(self) -> None:
+        """Close the credential this connector created (safe to call twice)."""
+        credential, owned = self._credential, self._owns_credential
+        if owned and credential is not None:
+            self._credential, self._owns_credential = None, False
+            close = getattr(credential, "close", None)
+            if close is not None:
+                result = close()
+                if inspect.isawaitable(result):
+                    await result
+
+    async def __aenter__(self) -> VoiceLiveConnector:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    def _connection_options(self) -> WebsocketConnectionOptions:
+        config = self._config
+        options: WebsocketConnectionOptions = {
+            "max_msg_size": config.max_message_size,
+            "heartbeat": config.heartbeat,
+        }
+        if config.receive_timeout is not None:
+            options["receive_timeout"] = config.receive_timeout
+        if config.close_timeout is not None:
+            options["close_timeout"] = config.close_timeout
+        return options
+
+    @asynccontextmanager
+    async def connect(
+        self, agent: AgentConfig | ClassicAgentConfig | None = None
+    ) -> AsyncIterator[VoiceLiveConnection]:
+        """Open one connection; closing the context closes it.
+
+        Args:
+            agent: Use this agent for this connection instead of the connector's, e.g.
+                ``agent.resume(conversation_id)`` when reconnecting; it must be of the same
+                kind (mode) as the connector's agent.
+
+        Yields:
+            The SDK's connected ``VoiceLiveConnection``.
+
+        Raises:
+            ConnectError: The handshake failed, timed out, or no token could be obtained. The
+                message names the endpoint (without secrets) and what to check; ``status`` is
+                the HTTP status of a refused handshake.
+            ConfigError: ``agent`` is of another mode than the connector's.
+        """
+        if agent is None:
+            agent = self._agent
+        elif type(agent) is not type(self._agent):
+            raise ConfigError(
+                f"connect(agent=...) must keep the connector's mode ({self._mode}); create "
+                "another VoiceLiveConnector to change mode"
+            )
+        install_sdk_log_redaction()
+        credential = self._resolve_credential()
+        secrets: list[str] = []
+        if isinstance(credential, AzureKeyCredential):
+            sdk_credential: AzureKeyCredential | AsyncTokenCredential = credential
+            secrets.append(credential.key)
+            register_secret(credential.key)
+        else:
+            sdk_credential = _RecordingCredential(credential, secrets)
+        try:
+            async with AsyncExitStack() as stack:
+                connection = await self._open(stack, agent, sdk_credential, secrets)
+                yield connection
+        finally:
+            for secret in secrets:
+                unregister_secret(secret)
+
+    async def _open(
+        self,
+        stack: AsyncExitStack,
+        agent: AgentConfig | ClassicAgentConfig | None,
+        credential: AzureKeyCredential | AsyncTokenCredential,
+        secrets: list[str],
+    ) -> VoiceLiveConnection:
+        config = self._config
+        kwargs: dict[str, Any] = {}
+        if isinstance(agent, AgentConfig):
+            # Flattened keywords: SDK >= 1.2.0 silently ignores agent_config=.
+            kwargs.update(agent.to_connect_kwargs())
+        elif isinstance(agent, ClassicAgentConfig):
+            token = await self._classic_token(agent)
+            secrets.append(token)
+            register_secret(token)
+            kwargs["query"] = agent.to_query(token)
+        if config.credential_scopes is not None:
+            kwargs["credential_scopes"] = list(config.credential_scopes)
+        if config.model is not None:
+            kwargs["model"] = config.model
+        logger.info("Connecting to Voice Live at %s (%s mode)", self._endpoint, self._mode)
+
+        manager = sdk_connect(
+            credential=credential,
+            endpoint=config.endpoint,
+            api_version=config.api_version,
+            connection_options=self._connection_options(),
+            **kwargs,
+        )
+        error: ConnectError | None = None
+        try:
+            connection = await asyncio.wait_for(
+                stack.enter_async_context(manager), config.handshake_timeout
+            )
+        except SdkConnectionError as exc:
+            error = self._handshake_error(exc.__cause__)
+        except asyncio.TimeoutError:
+            error = ConnectError(
+                f"connecting to Voice Live at {self._endpoint} timed out after "
+                f"{config.handshake_timeout:g} s; check the endpoint and the network (DNS, proxy, "
+                "firewall), or raise ConnectionConfig.handshake_timeout",
+                endpoint=self._endpoint,
+            )
+        except ClientAuthenticationError as exc:
+            raise self._credential_error(exc) from exc
+        if error is not None:
+            # Raised outside the except block so that neither __cause__ nor __context__ keeps
+            # the SDK exception, whose message holds the full URL with any token in it.
+            raise error
+        logger.info("Connected to Voice Live at %s", self._endpoint)
+        return connection
+
+    async def _classic_token(self, agent: ClassicAgentConfig) -> str:
+        credential = self._credential
+        assert credential is not None and not isinstance(credential, AzureKeyCredential)
+        try:
+            token = await _fetch_token(credential, (agent.token_scope,))
+        except ClientAuthenticationError as exc:
+            raise self._credential_error(exc) from exc
+        return token.token
+
+    def _credential_error(self, exc: ClientAuthenticationError) -> ConnectError:
+        # Entra errors explain themselves and carry no secret; redact anyway, to be safe.
+        return ConnectError(
+            f"could not get a Microsoft Entra ID token to connect to {self._endpoint}: "
+            f"{redact(str(exc.message or exc))}. Sign in (`az login`), or configure a managed "
+            "identity / service principal for DefaultAzureCredential, or pass a credential",
+            endpoint=self._endpoint,
+        )
+
+    def _handshake_error(self, cause: BaseException | None) -> ConnectError:
+        where = f"Voice Live at {self._endpoint}"
+        status = getattr(cause, "status", None) if isinstance(cause, aiohttp.ClientError) else None
+        if isinstance(status, int):
+            return ConnectError(
+                f"{where} refused the connection: HTTP {status}. {self._status_hint(status)}",
+                endpoint=self._endpoint,
+                status=status,
+            )
+        if isinstance(cause, aiohttp.ClientConnectorError):
+            reason = cause.os_error.strerror or type(cause.os_error).__name__
+            return ConnectError(
+                f"could not reach {where} ({reason}); check the endpoint host name and port, "
+                "and the network (DNS, proxy, firewall)",
+                endpoint=self._endpoint,
+            )
+        if isinstance(cause, aiohttp.ClientError) and "redirect" in str(cause).lower():
+            return ConnectError(
+                f"{where} answered with a redirect, which the SDK refuses (credentials must not "
+                "follow it); use the final endpoint URL",
+                endpoint=self._endpoint,
+            )
+        kind = type(cause).__name__ if cause is not None else "unknown error"
+        return ConnectError(
+            f"could not connect to {where} ({kind}); check the endpoint URL and the network",
+            endpoint=self._endpoint,
+        )
+
+    def _status_hint(self, status: int) -> str:
+        if status in (401, 403):
+            if self._mode == "model" and isinstance(self._credential, AzureKeyCredential):
+                return (
+                    "Check the API key (ConnectionConfig.api_key / AZURE_VOICELIVE_API_KEY): it "
+                    "must be a key of this resource"
+                )
+            return (
+                "Check the credentials: the Microsoft Entra identity must be signed in to the "
+                "right tenant and have the `Azure AI User` role on the Foundry project (agent "
+                "mode) or on the resource"
+            )
+        if status == 404:
+            return (
+                "Check the endpoint (resource name and region; no extra path) and, in agent "
+                "mode, the agent and project names"
+            )
+        if status == 400:
+            return (
+                f"Check api_version ({self._config.api_version!r}) and the model/agent parameters"
+            )
+        if status == 429:
+            return "The service is throttling; retry later or raise the resource's quota"
+        if status >= 500:
+            return "The service failed; retry later"
+        return "Check the endpoint, credentials and parameters"
+
+
+@asynccontextmanager
+async def open_connection(
+    config: ConnectionConfig,
+    agent: AgentConfig | ClassicAgentConfig | None = None,
+    *,
+    credential: Credential | None = None,
+) -> AsyncIterator[VoiceLiveConnection]:
+    """Open one Voice Live connection (a :class:`VoiceLiveConnector` used once).
+
+    Args:
+        config: Endpoint, API version, model/key and transport options.
+        agent: A Foundry agent (agent mode), a classic agent, or ``None`` for model mode.
+        credential: See :class:`VoiceLiveConnector`.
+
+    Yields:
+        The SDK's connected ``VoiceLiveConnection``; it and any credential created here are
+        closed when the context exits.
+
+    Raises:
+        ConfigError: The mode and the credential do not fit (raised before any I/O).
+        ConnectError: The connection could not be opened.
+    """
+    async with (
+        VoiceLiveConnector(config, agent, credential=credential) as connector,
+        connector.connect() as connection,
+    ):
+        yield connection
+
+
+def close_code(exc: BaseException) -> int | None:
+    """The WebSocket close code carried by ``exc`` (the SDK's ``ConnectionClosed``), if any."""
+    code = getattr(exc, "code", None) if isinstance(exc, ConnectionClosed) else None
+    return code if isinstance(code, int) else None
+
+
+def is_recoverable(exc: BaseException) -> bool:
+    """Whether reconnecting after ``exc`` can help.
+
+    True for closes with a code in :data:`RECOVERABLE_CLOSE_CODES`, transport errors and
+    timeouts, and refused handshakes with HTTP 408, 429 or 5xx. False for a normal or policy
+    close, other HTTP statuses (bad credentials, endpoint, parameters), credential failures and
+    configuration errors.
+
+    Args:
+        exc: The exception that ended (or failed to open) a connection.
+
+    Returns:
+        Whether to try again (with a :class:`Backoff` delay).
+    """
+    if isinstance(exc, ConnectionClosed):
+        return exc.code in RECOVERABLE_CLOSE_CODES
+    if isinstance(exc, ConnectError):
+        if exc.status is not None:
+            return exc.status in (408, 429) or exc.status >= 500
+        return not isinstance(exc.__cause__, ClientAuthenticationError)
+    if isinstance(exc, ConfigError):
+        return False
+    if isinstance(exc, SdkConnectionError):
+        # "Failed to parse message" is a protocol error, not a transport one.
+        return isinstance(exc.__cause__, (aiohttp.ClientError, OSError, asyncio.TimeoutError))
+    return isinstance(exc, (aiohttp.ClientError, ConnectionError, asyncio.TimeoutError))
+
+
+class Backoff:
+    """Exponential reconnect delays with jitter, bounded in size and number.
+
+    Delay ``n`` (from 0) is ``min(max_backoff, initial_backoff * 2**n)`` times a random factor
+    in ``[1 - jitter, 1 + jitter]``, capped at ``max_backoff``. After ``max_attempts`` delays,
+    :meth:`next_delay` returns ``None``. Call :meth:`reset` once a connection is healthy again.
+
+    Args:
+        policy: The reconnect policy (default: :class:`~voiceagent.config.ReconnectPolicy()`).
+        rng: A random generator (for reproducible tests).
+    """
+
+    def __init__(self, policy: ReconnectPolicy | None = None, *, rng: random.Random | None = None):
+        self._policy = policy or ReconnectPolicy()
+        self._rng = rng or random.Random()
+        self._attempts = 0
+
+    @property
+    def attempts(self) -> int:
+        """Delays handed out since the last reset."""
+        return self._attempts
+
+    @property
+    def exhausted(self) -> bool:
+        """Whether all attempts are used up."""
+        return self._attempts >= self._policy.max_attempts
+
+    def next_delay(self) -> float | None:
+        """The seconds to wait before the next attempt, or ``None`` when attempts are used up."""
+        if self.exhausted:
+            return None
+        policy = self._policy
+        base = min(policy.max_backoff, policy.initial_backoff * 2.0 ** min(self._attempts, 62))
+        factor = 1.0 + policy.jitter * self._rng.uniform(-1.0, 1.0)
+        self._attempts += 1
+        return max(0.0, min(policy.max_backoff, base * factor))
+
+    def reset(self) -> None:
+        """Start counting attempts from zero again."""
+        self._attempts = 0
