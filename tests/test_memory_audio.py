@@ -44,13 +44,10 @@ async def test_flush_drops_queued_audio_and_keeps_the_played_count() -> None:
     listener = Listener()
     await audio.start(AudioFormat(), listener)
     audio.play("item_1", b"\x05\x00" * 24000)  # 1 s
-    while audio.played_frames("item_1") < 2400:
-        await asyncio.sleep(0.005)
+    await audio.wait_heard(100, timeout=5)
     audio.flush()
     played = audio.played_frames("item_1")
-    ticks = audio.ticks
-    while audio.ticks < ticks + 3:
-        await asyncio.sleep(0.005)
+    await audio.wait_ticks(3, timeout=5)
     assert audio.played_frames("item_1") == played  # nothing queued was played after flush
     assert not audio.is_playing
     assert audio.played_audio("item_1") == b"\x05\x00" * played

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 from collections import deque
+from collections.abc import Callable
 
 from ..errors import AudioError
 from .base import AudioListener
@@ -60,6 +61,7 @@ class MemoryAudio:
         """Everything the virtual speaker output since start, silence included."""
         self.ticks = 0
         """Blocks the clock has run."""
+        self._tick_waiters: list[tuple[Callable[[], bool], asyncio.Future[None]]] = []
 
     # --- scripting -----------------------------------------------------------------------
 
@@ -80,6 +82,26 @@ class MemoryAudio:
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._input_waiters.append(fut)
         await asyncio.wait_for(fut, timeout)
+
+    async def wait_ticks(self, blocks: int, timeout: float | None = None) -> None:
+        """Wait until the virtual device has run ``blocks`` more blocks."""
+        target = self.ticks + blocks
+        await self._wait(lambda: self.ticks >= target, timeout)
+
+    async def wait_heard(self, ms: float, timeout: float | None = None) -> None:
+        """Wait until at least ``ms`` of assistant audio has been played in all."""
+        frames = self.format.ms_to_frames(ms)
+        await self._wait(lambda: sum(self._played.values()) >= frames, timeout)
+
+    async def _wait(self, predicate: Callable[[], bool], timeout: float | None) -> None:
+        if predicate():
+            return
+        fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self._tick_waiters.append((predicate, fut))
+        try:
+            await asyncio.wait_for(fut, timeout)
+        finally:
+            self._tick_waiters = [(p, f) for p, f in self._tick_waiters if f is not fut]
 
     def played_audio(self, item_id: str) -> bytes:
         """The audio of ``item_id`` the virtual speaker actually played."""
@@ -178,3 +200,6 @@ class MemoryAudio:
         if played_something and not self._queue:
             assert self._listener is not None
             self._listener.on_playback_idle()
+        for predicate, fut in self._tick_waiters:
+            if not fut.done() and predicate():
+                fut.set_result(None)
