@@ -483,9 +483,23 @@ async def open_connection(
 
 
 def close_code(exc: BaseException) -> int | None:
-    """The WebSocket close code carried by ``exc`` (the SDK's ``ConnectionClosed``), if any."""
-    code = getattr(exc, "code", None) if isinstance(exc, ConnectionClosed) else None
-    return code if isinstance(code, int) else None
+    """The WebSocket close code carried by ``exc`` (the SDK's ``ConnectionClosed``), if any.
+
+    The SDK reports a socket that died without a closing handshake (TCP reset, abort) as
+    ``ConnectionClosed(1000, "Connection closed")``, as if it were a normal close; this returns
+    1006 (abnormal closure) for it. A real close frame with 1000 arrives with an empty reason.
+    """
+    if not isinstance(exc, ConnectionClosed):
+        return None
+    code = exc.code
+    if not isinstance(code, int):
+        return None
+    if code == 1000 and exc.reason == _SDK_CLOSED_REASON:
+        return 1006
+    return int(code)
+
+
+_SDK_CLOSED_REASON = "Connection closed"
 
 
 def is_recoverable(exc: BaseException) -> bool:
@@ -503,7 +517,7 @@ def is_recoverable(exc: BaseException) -> bool:
         Whether to try again (with a :class:`Backoff` delay).
     """
     if isinstance(exc, ConnectionClosed):
-        return exc.code in RECOVERABLE_CLOSE_CODES
+        return close_code(exc) in RECOVERABLE_CLOSE_CODES
     if isinstance(exc, ConnectError):
         if exc.status is not None:
             return exc.status in (408, 429) or exc.status >= 500
