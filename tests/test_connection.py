@@ -6,6 +6,7 @@ The only fake is the token credential (Microsoft Entra ID cannot exist here).
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import random
 import socket
@@ -361,6 +362,9 @@ async def test_connection_refused_is_a_network_error() -> None:
     assert is_recoverable(info.value)
 
 
+# Cancelling the SDK's handshake leaks the aiohttp ClientSession it created (the SDK only closes
+# it on ClientError, and offers no handshake timeout of its own): a known, documented limitation.
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 async def test_handshake_timeout() -> None:
     # A socket that accepts and never answers the upgrade.
     async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -383,6 +387,7 @@ async def test_handshake_timeout() -> None:
     finally:
         server.close()
         await server.wait_closed()
+        gc.collect()  # report the leaked session here, under this test's warning filter
 
 
 async def test_default_credential_is_created_lazily_and_failure_is_explained(
