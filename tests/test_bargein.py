@@ -85,5 +85,7 @@ def test_heard_text_is_a_word_boundary_prefix() -> None:
 
 def test_no_plan_when_nothing_plays() -> None:
     t = PlaybackTracker(RATE)
-    plan = t.plan_barge_in({}, policy=BargeInPolicy(), service_cancels=True, service_truncates=False)
+    plan = t.plan_barge_in(
+        {}, policy=BargeInPolicy(), service_cancels=True, service_truncates=False
+    )
     assert plan.item_id is None and not plan.cancel and plan.truncations == ()

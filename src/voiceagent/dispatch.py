@@ -112,7 +112,7 @@ class EventRegistry:
                 result = entry.handler(event)
                 if inspect.isawaitable(result):
                     await result
-            except Exception as exc:  # noqa: BLE001 - isolation is the point
+            except Exception as exc:  # isolation is the point: one bad handler never stops others
                 await self._report(event_type, entry.handler, exc)
 
     async def _report(self, event_type: str, handler: Handler, exc: Exception) -> None:
