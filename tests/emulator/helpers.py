@@ -20,7 +20,7 @@ TOKEN = "emulator-token"
 
 
 class FakeTokenCredential:
-    """A minimal AsyncTokenCredential: Entra ID cannot exist here, the emulator only sees the bearer."""
+    """A minimal AsyncTokenCredential (Entra ID cannot exist here; the emulator sees the bearer)."""
 
     def __init__(self, token: str = TOKEN) -> None:
         self.token = token
@@ -96,3 +96,23 @@ def types_of(events: list[Any]) -> list[str]:
 def pcm_rms_dbfs(pcm: bytes) -> float:
     x = np.frombuffer(pcm, dtype="<i2").astype(np.float64)
     return float(20 * np.log10(np.sqrt(np.mean(x * x)) / 32768 + 1e-12))
+
+
+def espeak_pcm(tmp_dir: Any, text: str, rate: int = 24000, dbfs: float = -23.0) -> bytes:
+    """Real synthesized speech (espeak-ng, resampled by sox) at ``dbfs`` RMS, or skip the test."""
+    import shutil
+    import subprocess
+    import wave
+
+    import pytest
+
+    if not (shutil.which("espeak-ng") and shutil.which("sox")):
+        pytest.skip("espeak-ng and sox are needed for a real spoken sample")
+    raw = f"{tmp_dir}/espeak.wav"
+    out = f"{tmp_dir}/espeak_{rate}.wav"
+    subprocess.run(["espeak-ng", "-w", raw, text], check=True, capture_output=True)
+    subprocess.run(["sox", raw, "-r", str(rate), "-b", "16", out], check=True, capture_output=True)
+    with wave.open(out, "rb") as w:
+        x = np.frombuffer(w.readframes(w.getnframes()), dtype="<i2").astype(np.float64)
+    x *= (10 ** (dbfs / 20) * 32768) / np.sqrt(np.mean(x * x))
+    return np.clip(x, -32768, 32767).astype("<i2").tobytes()

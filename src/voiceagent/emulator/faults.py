@@ -11,6 +11,9 @@ __all__ = ["Faults"]
 class Faults:
     """Faults a connection injects, counted in server events sent on that connection.
 
+    Counts include ``session.created`` and events injected with ``send_event``, but not the
+    frames the faults themselves inject.
+
     A connection copies the emulator's ``faults`` when it opens, so changing
     ``Emulator.faults`` affects only connections opened afterwards.
 

@@ -87,6 +87,7 @@ class Emulator:
         self._returned = 0
         self._session_waiters: list[asyncio.Future[None]] = []
         self._runner: web.AppRunner | None = None
+        self._serving: set[asyncio.Task[None]] = set()
 
     # -- public state --------------------------------------------------------------------------
 
@@ -146,7 +147,7 @@ class Emulator:
             return self
         app = web.Application()
         app.router.add_get(PATH, self._handle)
-        runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
+        runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.25)
         await runner.setup()
         site = web.TCPSite(runner, self.host, self.port)
         try:
@@ -169,6 +170,9 @@ class Emulator:
         await asyncio.gather(
             *(s.close(1001) for s in self.sessions if not s.closed), return_exceptions=True
         )
+        # Let the handlers finish their close handshakes before aiohttp cancels them.
+        if self._serving:
+            await asyncio.wait(self._serving, timeout=2.0)
         await runner.cleanup()
         logger.info("Voice Live emulator stopped")
 
@@ -233,5 +237,8 @@ class Emulator:
             session.agent_name,
             session.conversation_id,
         )
-        await session.run()
+        serving = asyncio.ensure_future(session.run())
+        self._serving.add(serving)
+        serving.add_done_callback(self._serving.discard)
+        await asyncio.shield(serving)  # aiohttp may cancel the handler; the session ends cleanly
         return ws

@@ -137,6 +137,10 @@ class EmulatedSession:
         self._received = EventLog()
         self._sent = EventLog()
         self._send_lock = asyncio.Lock()
+        self._reader_task: asyncio.Future[None] | None = None
+        self._drop_done = asyncio.Event()
+        self._dropping = False
+        self._closer: asyncio.Future[None] | None = None
         self._events_sent = 0
         self._dropped_mid_response = False
         self._vad: EnergyVad | None = None
@@ -207,6 +211,7 @@ class EmulatedSession:
             if self.faults.delay_ms > 0:
                 await asyncio.sleep(self.faults.delay_ms / 1000.0)
             await self._send_raw(event)
+            self._events_sent += 1  # injected faults are not counted
             await self._after_send(event)
 
     async def _send_raw(self, event: dict[str, Any]) -> None:
@@ -218,7 +223,6 @@ class EmulatedSession:
         except (ConnectionError, RuntimeError) as exc:
             self.closed = True
             raise SessionClosedError from exc
-        self._events_sent += 1
         self._sent.append(event)
 
     async def _after_send(self, event: dict[str, Any]) -> None:
@@ -288,20 +292,39 @@ class EmulatedSession:
         if self.closed:
             return
         self.closed = True
+        self._dropping = True
         logger.info("session %s: dropping the connection (code %s)", self.session_id, code)
         if self._active is not None:
             self._active.cancel("connection_dropped")
         if code == 1006:
-            transport = self._request.transport
-            if transport is not None:
-                transport.abort()
+            self._abort()
+            self._drop_done.set()
             return
+        # The close handshake needs the client to answer, so it runs in the background: the
+        # caller (a test, or a send inside a handler) must not wait for the client.
+        self._closer = asyncio.ensure_future(self._close_handshake(code))
+
+    async def _close_handshake(self, code: int) -> None:
         try:
-            await asyncio.wait_for(self._ws.close(code=code, message=b"emulated drop"), 2.0)
-        except (asyncio.TimeoutError, ConnectionError, RuntimeError):
-            transport = self._request.transport
-            if transport is not None:
-                transport.abort()
+            # aiohttp closes the socket at once (without waiting for the client's close reply,
+            # which makes clients see 1006) when close() runs while another task is inside
+            # receive(); so stop the reader first and let close() do the full handshake.
+            reader = self._reader_task
+            if reader is not None and not reader.done():
+                reader.cancel()
+                await asyncio.wait([reader])
+            try:
+                await asyncio.wait_for(self._ws.close(code=code, message=b"emulated drop"), 5.0)
+            except (asyncio.TimeoutError, ConnectionError, RuntimeError):
+                self._abort()
+        finally:
+            self._drop_done.set()
+
+    def _abort(self) -> None:
+        """Abort the TCP connection: no close frame, the client sees 1006."""
+        transport = self._request.transport
+        if transport is not None:
+            transport.abort()
 
     async def close(self, code: int = 1001) -> None:
         """Close the connection (emulator shutdown)."""
@@ -313,6 +336,22 @@ class EmulatedSession:
         """Serve the connection until it closes."""
         try:
             await self.send_event({"type": "session.created", "session": self._session_view()})
+            self._reader_task = asyncio.ensure_future(self._read_loop())
+            await asyncio.wait([self._reader_task])
+        except SessionClosedError:
+            pass
+        finally:
+            if self._dropping and not self._drop_done.is_set():
+                await self._drop_done.wait()  # a drop in progress must finish its close handshake
+            self.closed = True
+            for task in list(self._tasks):
+                task.cancel()
+            if self._tasks:
+                await asyncio.gather(*self._tasks, return_exceptions=True)
+            logger.info("session %s closed", self.session_id)
+
+    async def _read_loop(self) -> None:
+        try:
             async for msg in self._ws:
                 if msg.type == WSMsgType.TEXT:
                     await self._on_text(str(msg.data))
@@ -327,11 +366,6 @@ class EmulatedSession:
             pass
         finally:
             self.closed = True
-            for task in list(self._tasks):
-                task.cancel()
-            if self._tasks:
-                await asyncio.gather(*self._tasks, return_exceptions=True)
-            logger.info("session %s closed", self.session_id)
 
     async def _on_text(self, data: str) -> None:
         if len(data) > self.settings.max_frame_bytes:
