@@ -193,6 +193,8 @@ class AgentScript:
                 return self._resolve(self.after_function, ctx)
             outputs = "; ".join(str(item.get("output", "")) for item in ctx.function_outputs)
             return Reply(f"Here is what I found: {outputs}")
+        if self.default is not None and not callable(self.default):
+            return self._resolve(self.default, ctx)
         return Reply("How can I help you?")
 
     @staticmethod

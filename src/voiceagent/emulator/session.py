@@ -843,9 +843,9 @@ class EmulatedSession:
     ) -> Reply:
         items = self.conversation.items
         new_items = items[self._last_answered :]
-        self._last_answered = len(items)
         pre_generated = params.get("pre_generated_assistant_message")
         if isinstance(pre_generated, dict):
+            self._last_answered = len(items)
             return Reply(text=_message_text(pre_generated))
         function_outputs = tuple(i for i in new_items if i.get("type") == "function_call_output")
         user_text = ""
@@ -880,7 +880,10 @@ class EmulatedSession:
             agent_name=self.agent_name,
             conversation_id=self.conversation_id,
         )
-        return self._get_script().reply(ctx)
+        reply = self._get_script().reply(ctx)
+        # Only a reply that was decided consumes the new items (a failing script can retry).
+        self._last_answered = len(items)
+        return reply
 
 
 def _message_text(item: dict[str, Any]) -> str:
