@@ -59,6 +59,27 @@ _UNSUPPORTED = frozenset(
 )
 
 
+class Headers(dict[str, str]):
+    """Handshake headers as received, looked up case-insensitively."""
+
+    def _key(self, name: object) -> object:
+        if isinstance(name, str) and not super().__contains__(name):
+            for key in self:
+                if key.lower() == name.lower():
+                    return key
+        return name
+
+    def __getitem__(self, name: str) -> str:
+        return super().__getitem__(str(self._key(name)))
+
+    def __contains__(self, name: object) -> bool:
+        return super().__contains__(self._key(name))
+
+    def get(self, name: str, default: Any = None) -> Any:
+        """The header's value (any case), or ``default``."""
+        return super().get(str(self._key(name)), default)
+
+
 @dataclass(frozen=True)
 class SessionSettings:
     """Emulator-wide settings a connection needs.
@@ -87,7 +108,7 @@ class EmulatedSession:
 
     Attributes:
         query: The handshake's query parameters.
-        headers: The handshake's headers (includes credentials; never logged).
+        headers: The handshake's headers, case-insensitive (includes credentials; never logged).
         mode: ``"model"``, ``"agent"`` or ``"classic_agent"``.
         model: The ``model`` query value, if any.
         agent_name: ``agent-name`` (or ``agent-id`` in classic mode).
@@ -117,7 +138,7 @@ class EmulatedSession:
         self._ws = ws
         self._request = request
         self.query: dict[str, str] = dict(request.query)
-        self.headers: dict[str, str] = dict(request.headers)
+        self.headers: dict[str, str] = Headers(request.headers)
         self.mode = info.mode
         self.model = info.model
         self.agent_name = info.agent_name
@@ -284,9 +305,12 @@ class EmulatedSession:
         )
 
     async def drop(self, code: int = 1006) -> None:
-        """Drop the connection: 1006 aborts TCP without a close frame; other codes send one."""
-        async with self._send_lock:
-            await self._drop_now(code)
+        """Drop the connection: 1006 aborts TCP without a close frame; other codes send one.
+
+        Returns once the drop has started; a close handshake finishes in the background.
+        """
+        # No send lock: a send blocked on a client that stopped reading must not block a drop.
+        await self._drop_now(code)
 
     async def _drop_now(self, code: int) -> None:
         if self.closed:
