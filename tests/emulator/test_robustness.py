@@ -7,6 +7,7 @@ import base64
 import json
 
 import aiohttp
+import pytest
 from azure.ai.voicelive.models import InputTextContentPart, UserMessageItem
 
 from voiceagent.emulator import AgentScript, Emulator
@@ -160,3 +161,26 @@ async def test_many_concurrent_sessions() -> None:
         assert results == [f"Echo n{i}" for i in range(25)]
         assert len(emu.sessions) == 25
         assert len({s.session_id for s in emu.sessions}) == 25
+
+
+async def test_stopping_the_emulator_closes_connections_with_1001() -> None:
+    from azure.ai.voicelive.aio import ConnectionClosed
+
+    emu = await Emulator(realtime=True).start()
+    try:
+        async with model_connection(emu.endpoint) as conn:
+            await conn.recv()
+            await conn.conversation.item.create(
+                item=UserMessageItem(content=[InputTextContentPart(text="a long reply please")])
+            )
+            await conn.response.create()
+            await recv_until(conn, "response.audio.delta")
+            stopping = asyncio.ensure_future(emu.stop())
+            with pytest.raises(ConnectionClosed) as info:
+                while True:
+                    await asyncio.wait_for(conn.recv(), 5)
+            assert info.value.code == 1001
+            await asyncio.wait_for(stopping, 5)
+    finally:
+        await emu.stop()
+    assert emu.sessions[0].closed

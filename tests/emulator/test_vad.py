@@ -212,3 +212,17 @@ async def test_bad_base64_audio_is_an_error() -> None:
         await conn.session.update(session={"instructions": "still here"})
         updated = (await recv_until(conn, "session.updated"))[-1]
         assert updated.session["instructions"] == "still here"
+
+
+async def test_create_response_false_commits_without_responding() -> None:
+    async with Emulator(realtime=False) as emu, model_connection(emu.endpoint) as conn:
+        await conn.recv()
+        td = {"type": "server_vad", "create_response": False}
+        await conn.session.update(session={"turn_detection": td})
+        await recv_until(conn, "session.updated")
+        await send_audio(conn, speech_pcm() + silence(800))
+        events = await recv_until(conn, "conversation.item.input_audio_transcription.completed")
+        assert "response.created" not in types_of(events)
+        names = await _events_until_cleared(conn)
+        assert "response.created" not in names
+        assert emu.sessions[0].responses == []
