@@ -339,3 +339,27 @@ async def test_reconnects_after_a_drop_mid_response_and_keeps_the_conversation()
         assert emu.sessions[1].query.get("conversation-id") == session.conversation_id
         cut = [t for t in session.log.turns if t.role == "assistant"]
         assert cut and cut[0].interrupted  # what was heard before the drop is logged as such
+
+
+async def test_playback_finished_once_per_reply_despite_just_in_time_audio() -> None:
+    # A real-time service delivers audio just in time: the speaker queue runs dry between
+    # deltas. That is not the end of the reply; "finished" comes once, after response.done.
+    async with Emulator(token=TOKEN, realtime=True) as emu:
+        audio = MemoryAudio(speed=1.0)
+        session = VoiceAgentSession(
+            emu.endpoint,
+            AGENT,
+            credential=FakeTokenCredential(),
+            audio=audio,
+            greeting="One moment please, I am looking that up.",
+        )
+        order: list[str] = []
+        session.on("response.done", lambda e: order.append(e.type))
+        session.on("voiceagent.playback_finished", lambda e: order.append(e.type))
+        turn = future_of(session, "voiceagent.turn")
+        async with session:
+            logged = await asyncio.wait_for(turn, 15)
+            await audio.wait_ticks(10, timeout=5)
+        assert order == ["response.done", "voiceagent.playback_finished"]
+        assert logged.text == "One moment please, I am looking that up."
+        assert not logged.interrupted

@@ -575,6 +575,13 @@ class VoiceAgentSession:
         self._mic_queue.put_nowait(pcm)
 
     def _playback_idle(self) -> None:
+        # The queue also runs dry between deltas when audio arrives just in time; that is an
+        # underrun, not the end. Finished means: no response streaming and nothing queued.
+        if self._tracker.response_active:
+            return
+        self._playback_finished()
+
+    def _playback_finished(self) -> None:
         for item_id in list(self._pending_assistant):
             if item_id in self._finished_items and self._pending_assistant[item_id] is None:
                 self._log_assistant(item_id, interrupted=False)
@@ -596,6 +603,8 @@ class VoiceAgentSession:
             self._tracker.transcript_delta(event.item_id, event.get("response_id"), event.delta)
         elif kind == "response.audio_transcript.done":
             self._tracker.transcript_done(event.item_id, event.get("response_id"), event.transcript)
+        elif kind == "response.text.done":
+            self._tracker.transcript_done(event.item_id, event.get("response_id"), event.text)
         elif kind == "response.created":
             self._tracker.response_created(event.response.id)
         elif kind == "response.output_item.added":
@@ -683,20 +692,20 @@ class VoiceAgentSession:
         if conversation_id and conversation_id != self.conversation_id:
             self.conversation_id = conversation_id
             log.info("conversation %s", conversation_id)
+        played_any = False
         for output in response.get("output") or []:
             item_id = output.get("id")
-            if item_id in self._pending_assistant:
-                self._finished_items.add(item_id)
-                self._maybe_log_finished(item_id)
-
-    def _maybe_log_finished(self, item_id: str) -> None:
-        heard = self._pending_assistant.get(item_id)
-        if heard is not None:
-            self._log_assistant(item_id, interrupted=True)
-        elif self._audio is None or not self._audio.is_playing:
-            played = self._audio.played_frames(item_id) if self._audio else 0
-            if played >= self._tracker.received_frames(item_id):
-                self._log_assistant(item_id, interrupted=False)
+            if item_id not in self._pending_assistant:
+                continue
+            self._finished_items.add(item_id)
+            if self._pending_assistant[item_id] is not None:
+                self._log_assistant(item_id, interrupted=True)  # cut by a barge-in earlier
+            elif self._tracker.received_frames(item_id):
+                played_any = True
+            else:
+                self._log_assistant(item_id, interrupted=False)  # text only: nothing to play
+        if played_any and self._audio is not None and not self._audio.is_playing:
+            self._playback_finished()  # the last audio was already played when this arrived
 
     def _finish_interrupted_turns(self) -> None:
         """A dropped connection cut every pending assistant turn at what was played."""
