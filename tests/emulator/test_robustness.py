@@ -184,3 +184,20 @@ async def test_stopping_the_emulator_closes_connections_with_1001() -> None:
     finally:
         await emu.stop()
     assert emu.sessions[0].closed
+
+
+async def test_recording_can_be_turned_off_for_long_runs() -> None:
+    async with (
+        Emulator(realtime=False, record_events=False) as emu,
+        model_connection(emu.endpoint) as conn,
+    ):
+        await conn.recv()
+        await conn.conversation.item.create(
+            item=UserMessageItem(content=[InputTextContentPart(text="x")])
+        )
+        await conn.response.create()
+        done = (await recv_until(conn, "response.done"))[-1]
+        assert done.response.status == "completed"
+        s = emu.sessions[0]
+        assert s.sent == [] and s.received == []
+        assert len(emu.conversations[s.conversation_id].items) == 2

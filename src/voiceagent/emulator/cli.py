@@ -38,6 +38,11 @@ def build_parser() -> argparse.ArgumentParser:
         default="An emulated Foundry agent.",
         help="session.agent.description",
     )
+    parser.add_argument(
+        "--record",
+        action="store_true",
+        help="keep every event in memory (off by default: memory grows with every reply)",
+    )
     parser.add_argument("--log-level", default="INFO", help="logging level (default INFO)")
     return parser
 
@@ -51,6 +56,7 @@ async def _serve(args: argparse.Namespace) -> None:
         host=args.host,
         port=args.port,
         agent_description=args.agent_description,
+        record_events=args.record,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

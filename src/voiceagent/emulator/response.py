@@ -1,11 +1,12 @@
 """One response: the documented event sequence, paced audio, cancellation.
 
-A response is pre-planned (speech synthesised once, cut into base64 deltas) and then streamed by
-:meth:`ResponseRun.run` in its own task. With ``realtime`` the audio delta covering
-``[k*chunk, (k+1)*chunk)`` ms is sent at ``start + k*chunk/speed``; each word's transcript delta
-goes just before the audio delta in which the word starts, so the transcript sent never runs ahead
-of the audio sent by more than one delta. :meth:`ResponseRun.cancel` wakes the pacing wait at once;
-the run then closes the open item and part and sends ``response.done`` with ``status: cancelled``.
+A response's speech is synthesised once (cached per text and format), then streamed by
+:meth:`ResponseRun.run` in its own task as slices of that audio. With ``realtime`` the audio
+delta covering ``[k*chunk, (k+1)*chunk)`` ms is sent at ``start + k*chunk/speed``; each word's
+transcript delta goes just before the audio delta in which the word starts, so the transcript
+sent never runs ahead of the audio sent by more than one delta. :meth:`ResponseRun.cancel` wakes
+the pacing wait at once; the run then closes the open item and part and sends ``response.done``
+with ``status: cancelled``.
 """
 
 from __future__ import annotations

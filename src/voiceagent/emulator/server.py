@@ -44,6 +44,9 @@ class Emulator:
         audio_chunk_ms: Audio per ``response.audio.delta``, in ms (50-100 like the service).
         ms_per_char: Speaking rate of the synthetic voice (65 ms per character, ~150 words/min).
         max_frame_bytes: Largest client frame accepted; larger frames get an ``error`` event.
+        record_events: Keep every client and server event on its session (``received``,
+            ``sent``, ``wait_for_*``). Turn it off for long-running or heavily loaded servers:
+            the audio deltas alone grow by ~64 KB per second of reply per session.
     """
 
     def __init__(
@@ -63,6 +66,7 @@ class Emulator:
         audio_chunk_ms: int = 100,
         ms_per_char: float = 65.0,
         max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES,
+        record_events: bool = True,
     ) -> None:
         if speed <= 0:
             raise ValueError("speed must be positive")
@@ -80,6 +84,7 @@ class Emulator:
             agent_description=agent_description,
             agent_id=agent_id,
             max_frame_bytes=max_frame_bytes,
+            record_events=record_events,
         )
         self._script = AgentScript.coerce(script)
         self._store = ConversationStore()

@@ -92,6 +92,7 @@ class SessionSettings:
         agent_description: ``session.agent.description`` in agent modes.
         agent_id: ``session.agent.agent_id``; ``<name>:<version or 1>`` when ``None``.
         max_frame_bytes: Largest client frame accepted.
+        record_events: Keep every event in ``received``/``sent`` (needed by ``wait_for_*``).
     """
 
     realtime: bool = True
@@ -101,6 +102,7 @@ class SessionSettings:
     agent_description: str = "An emulated Foundry agent."
     agent_id: str | None = None
     max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES
+    record_events: bool = True
 
 
 class EmulatedSession:
@@ -244,7 +246,8 @@ class EmulatedSession:
         except (ConnectionError, RuntimeError) as exc:
             self.closed = True
             raise SessionClosedError from exc
-        self._sent.append(event)
+        if self.settings.record_events:
+            self._sent.append(event)
 
     async def _after_send(self, event: dict[str, Any]) -> None:
         faults = self.faults
@@ -409,7 +412,8 @@ class EmulatedSession:
                 "Each message must be a JSON object with a 'type'.", code="invalid_event"
             )
             return
-        self._received.append(event)
+        if self.settings.record_events:
+            self._received.append(event)
         event_type = event["type"]
         handler = self._handlers().get(event_type)
         event_id = event.get("event_id") if isinstance(event.get("event_id"), str) else None
