@@ -20,13 +20,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import time
 import wave
 from pathlib import Path
 from typing import Any
-
-from azure.core.credentials import AccessToken
-from azure.core.credentials_async import AsyncTokenCredential
 
 __all__ = ["main"]
 
@@ -113,6 +109,7 @@ def _speech_wav(text: str, directory: Path) -> Path:
 async def _demo(args: Any) -> int:
     from . import AgentConfig, VoiceAgentSession, WavAudio
     from .emulator import AgentScript, Emulator
+    from .testing import EmulatorCredential
 
     out = Path(args.out)
     out.parent.mkdir(parents=True, exist_ok=True)
@@ -126,7 +123,7 @@ async def _demo(args: Any) -> int:
             session = VoiceAgentSession(
                 emu.endpoint,
                 AgentConfig(agent_name="concierge", project_name="demo"),
-                credential=_DemoCredential(),
+                credential=EmulatorCredential("demo-token"),
                 audio=audio,
                 log_path=args.log,
             )
@@ -143,27 +140,6 @@ async def _demo(args: Any) -> int:
                 await asyncio.wait_for(done, 60)
     print(f"agent's reply audio: {out}")
     return 0
-
-
-class _DemoCredential(AsyncTokenCredential):
-    """The emulator's stand-in for Microsoft Entra ID (the emulator accepts the demo token)."""
-
-    async def get_token(
-        self,
-        *scopes: str,
-        claims: str | None = None,
-        tenant_id: str | None = None,
-        enable_cae: bool = False,
-        **kwargs: Any,
-    ) -> AccessToken:
-        """A token for the emulator, valid for an hour."""
-        return AccessToken("demo-token", int(time.time()) + 3600)
-
-    async def close(self) -> None:
-        """Nothing to release."""
-
-    async def __aexit__(self, *args: object) -> None:
-        """Nothing to release."""
 
 
 async def _run(args: Any) -> int:

@@ -367,6 +367,7 @@ class VoiceAgentSession:
         """Add a typed user message to the conversation and (by default) ask for a response."""
         wire = self._require_wire()
         await wire.add_user_text(text)
+        self._log_turn(Turn(role="user", text=text))
         if respond:
             await wire.create_response()
 

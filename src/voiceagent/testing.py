@@ -1,5 +1,7 @@
 """Pytest plugin (auto-loaded via the ``pytest11`` entry point): fixtures for users' own tests.
 
+Also :class:`EmulatorCredential`, a stand-in for Entra ID (agent mode needs a token credential).
+
 Fixtures:
     voicelive_emulator: A running :class:`voiceagent.emulator.Emulator` on a free loopback port,
         with fast audio (``realtime=False``), accepting any key or token. Point your app at
@@ -21,13 +23,60 @@ imported when the fixture runs.
 
 from __future__ import annotations
 
+import time
 from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from azure.core.credentials import AccessToken
+
     from voiceagent.emulator import Emulator
 
-__all__ = ["voicelive_emulator"]
+__all__ = ["EmulatorCredential", "voicelive_emulator"]
+
+
+class EmulatorCredential:
+    """A stand-in for Microsoft Entra ID when talking to the emulator.
+
+    Agent mode accepts only Entra tokens (never an API key), so an app under test needs a token
+    credential even offline. This one hands out a fixed token that the emulator accepts (the
+    emulator's default accepts any token; pass ``token=`` to match ``Emulator(token=...)``).
+    It implements ``azure.core.credentials_async.AsyncTokenCredential``.
+
+    Args:
+        token: The token to hand out.
+    """
+
+    def __init__(self, token: str = "emulator-token") -> None:
+        self._token = token
+        self.scopes: list[tuple[str, ...]] = []
+        """The scopes each ``get_token`` call asked for (to check what your app requests)."""
+
+    async def get_token(
+        self,
+        *scopes: str,
+        claims: str | None = None,
+        tenant_id: str | None = None,
+        enable_cae: bool = False,
+        **kwargs: Any,
+    ) -> AccessToken:
+        """A token valid for an hour."""
+        from azure.core.credentials import AccessToken
+
+        self.scopes.append(scopes)
+        return AccessToken(self._token, int(time.time()) + 3600)
+
+    async def close(self) -> None:
+        """Nothing to release."""
+
+    async def __aenter__(self) -> EmulatorCredential:
+        return self
+
+    async def __aexit__(self, *args: object) -> None:
+        """Nothing to release."""
+
+    def __repr__(self) -> str:
+        return "EmulatorCredential(token=<redacted>)"
 
 
 async def _voicelive_emulator() -> AsyncIterator[Emulator]:
