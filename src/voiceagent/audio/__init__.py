@@ -6,7 +6,45 @@ Heavy or optional backends (PortAudio via ``sounddevice``) import lazily, so tha
 
 from __future__ import annotations
 
-from .base import AudioBackend, AudioListener
-from .format import AudioFormat
+from typing import TYPE_CHECKING, Any
 
-__all__ = ["AudioBackend", "AudioFormat", "AudioListener"]
+from .base import AudioBackend, AudioListener
+from .echo_gate import EchoGate
+from .format import AudioFormat
+from .null import NullAudio
+from .wav import WavAudio
+
+if TYPE_CHECKING:
+    from .devices import DeviceInfo, list_devices
+    from .sounddevice_backend import AudioStats, SoundDeviceAudio
+
+__all__ = [
+    "AudioBackend",
+    "AudioFormat",
+    "AudioListener",
+    "AudioStats",
+    "DeviceInfo",
+    "EchoGate",
+    "NullAudio",
+    "SoundDeviceAudio",
+    "WavAudio",
+    "list_devices",
+]
+
+_LAZY = {
+    "AudioStats": "sounddevice_backend",
+    "SoundDeviceAudio": "sounddevice_backend",
+    "DeviceInfo": "devices",
+    "list_devices": "devices",
+}
+
+
+def __getattr__(name: str) -> Any:
+    # These modules do not import sounddevice at import time either; PortAudio is only loaded
+    # by SoundDeviceAudio.start() / list_devices(), which raise AudioError with an install hint.
+    if name in _LAZY:
+        import importlib
+
+        module = importlib.import_module(f".{_LAZY[name]}", __name__)
+        return getattr(module, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
