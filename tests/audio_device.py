@@ -105,7 +105,13 @@ class VirtualCard:
         pinned_rate: Accept only this rate (no converter); streams then run at it.
     """
 
-    def __init__(self, root: Path, rate: int = 24000, pinned_rate: int | None = None) -> None:
+    def __init__(
+        self,
+        root: Path,
+        rate: int = 24000,
+        pinned_rate: int | None = None,
+        pacer_log: Path | None = None,
+    ) -> None:
         self.root = root
         self.pinned_rate = pinned_rate
         self.stream_rate = pinned_rate or rate
@@ -114,6 +120,7 @@ class VirtualCard:
         self.in_path = root / "mic.raw"
         self.play_fifo = root / "play.fifo"
         self.cap_fifo = root / "cap.fifo"
+        self.pacer_log = pacer_log
         self._pacer: subprocess.Popen[str] | None = None
         self._saved: dict[str, str | None] = {}
 
@@ -132,6 +139,7 @@ class VirtualCard:
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
+            env={**os.environ, "AUDIOTEST_PACER_LOG": str(self.pacer_log or "")},
         )
         assert self._pacer.stdout is not None
         line = self._pacer.stdout.readline()  # the FIFOs must have a reader before any open
