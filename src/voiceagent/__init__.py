@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 from .audio import AudioBackend, AudioFormat, AudioListener
 from .audio.memory import MemoryAudio
 
-# TODO(audio): from .audio.null import NullAudio
-# TODO(audio): from .audio.wav import WavAudio
+from .audio.null import NullAudio
+from .audio.wav import WavAudio
 from .bargein import BargeInPolicy
 from .config import (
     AgentConfig,
@@ -84,7 +84,7 @@ __all__ = [
     "InputTranscription",
     "LlmInterimResponse",
     "MemoryAudio",
-    # "NullAudio",
+    "NullAudio",
     "OpenAIVoiceConfig",
     "PlaybackFinished",
     "ReconnectPolicy",
@@ -103,7 +103,7 @@ __all__ = [
     "TurnLogged",
     "VoiceAgentError",
     "VoiceAgentSession",
-    # "WavAudio",
+    "WavAudio",
     "list_devices",
 ]
 

@@ -119,7 +119,9 @@ async def _demo(args: Any) -> int:
         async with Emulator(token="demo-token", script=script) as emu:
             emu.script.user_says(args.question)
             print(f"emulator: Voice Live on {emu.endpoint} (agent 'concierge', project 'demo')")
-            audio = WavAudio(input_path=question, output_path=out, realtime=True)
+            audio = WavAudio(
+                input_path=question, output_path=out, realtime=True, silence_between_turns=False
+            )
             session = VoiceAgentSession(
                 emu.endpoint,
                 AgentConfig(agent_name="concierge", project_name="demo"),
@@ -136,8 +138,9 @@ async def _demo(args: Any) -> int:
                     done.set_result(None)
 
             async with session:
-                print(f"  session: {session.session_id}  conversation: {session.conversation_id}")
+                print(f"  session: {session.session_id}")
                 await asyncio.wait_for(done, 60)
+    print(f"conversation: {session.conversation_id} (resume it with AgentConfig.resume)")
     print(f"agent's reply audio: {out}")
     return 0
 
