@@ -11,7 +11,6 @@ from typing import TYPE_CHECKING, Any
 
 from .audio import AudioBackend, AudioFormat, AudioListener
 from .audio.memory import MemoryAudio
-
 from .audio.null import NullAudio
 from .audio.wav import WavAudio
 from .bargein import BargeInPolicy
