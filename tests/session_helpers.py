@@ -3,36 +3,12 @@
 from __future__ import annotations
 
 import asyncio
-import time
 from typing import Any
-
-from azure.core.credentials import AccessToken
 
 from voiceagent.emulator.voice import synthesize
 
 TOKEN = "emulator-token-SECRET-1234567890abcdef"
 KEY = "emulator-key-SECRET-abcdef1234567890"
-
-
-class FakeTokenCredential:
-    """Stands in for Entra ID, which cannot exist here (the only mock these tests use)."""
-
-    def __init__(self, token: str = TOKEN) -> None:
-        self.token = token
-        self.scopes: list[tuple[str, ...]] = []
-
-    async def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
-        self.scopes.append(scopes)
-        return AccessToken(self.token, int(time.time()) + 3600)
-
-    async def close(self) -> None:
-        pass
-
-    async def __aenter__(self) -> FakeTokenCredential:
-        return self
-
-    async def __aexit__(self, *args: object) -> None:
-        pass
 
 
 def user_speech(text: str = "hello there how are you") -> bytes:

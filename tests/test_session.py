@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from azure.core.credentials import AzureKeyCredential
 
-from session_helpers import KEY, TOKEN, FakeTokenCredential, user_speech
+from session_helpers import KEY, TOKEN, user_speech
 from voiceagent import (
     AgentConfig,
     BargeInPolicy,
@@ -21,6 +21,7 @@ from voiceagent import (
 )
 from voiceagent.audio.memory import MemoryAudio
 from voiceagent.emulator import AgentScript, Emulator, Faults
+from voiceagent.testing import EmulatorCredential
 
 pytestmark = pytest.mark.usefixtures("clean_env")
 
@@ -44,7 +45,7 @@ async def test_full_voice_turn_with_memory_backend() -> None:
         emu.script.user_says("what is the weather like")
         audio = MemoryAudio(speed=4.0)
         session = VoiceAgentSession(
-            emu.endpoint, AGENT, credential=FakeTokenCredential(), audio=audio
+            emu.endpoint, AGENT, credential=EmulatorCredential(TOKEN), audio=audio
         )
         order: list[str] = []
         session.on("*", lambda e: order.append(e.type))
@@ -73,7 +74,7 @@ async def test_audio_goes_to_the_backend_before_a_slow_handler_runs() -> None:
     async with Emulator(token=TOKEN, realtime=False) as emu:
         audio = MemoryAudio(speed=4.0)
         session = VoiceAgentSession(
-            emu.endpoint, AGENT, credential=FakeTokenCredential(), audio=audio, greeting="Hi!"
+            emu.endpoint, AGENT, credential=EmulatorCredential(TOKEN), audio=audio, greeting="Hi!"
         )
         release = asyncio.Event()
         queued_when_handler_ran: list[int] = []
@@ -96,7 +97,11 @@ async def test_raising_handler_never_stops_the_session() -> None:
     async with Emulator(token=TOKEN, realtime=False) as emu:
         audio = MemoryAudio(speed=4.0)
         session = VoiceAgentSession(
-            emu.endpoint, AGENT, credential=FakeTokenCredential(), audio=audio, greeting="Hello."
+            emu.endpoint,
+            AGENT,
+            credential=EmulatorCredential(TOKEN),
+            audio=audio,
+            greeting="Hello.",
         )
         errors: list[Any] = []
         session.on("voiceagent.handler_error", errors.append)
@@ -120,7 +125,7 @@ async def test_barge_in_mid_response(interrupt_response: bool) -> None:
         audio = MemoryAudio(speed=1.0)
         options = SessionOptions(turn_detection={"interrupt_response": interrupt_response})
         session = VoiceAgentSession(
-            emu.endpoint, AGENT, credential=FakeTokenCredential(), audio=audio, options=options
+            emu.endpoint, AGENT, credential=EmulatorCredential(TOKEN), audio=audio, options=options
         )
         barge = future_of(session, "voiceagent.barge_in")
         async with session:
@@ -165,7 +170,7 @@ async def test_barge_in_after_the_response_finished_sends_no_cancel() -> None:
         session = VoiceAgentSession(
             emu.endpoint,
             AGENT,
-            credential=FakeTokenCredential(),
+            credential=EmulatorCredential(TOKEN),
             audio=audio,
             options=options,
             barge_in=BargeInPolicy(cancel_response="always"),
@@ -188,7 +193,7 @@ async def test_greeting_once_not_on_session_update_nor_reconnect() -> None:
     async with Emulator(token=TOKEN, realtime=False) as emu:
         audio = MemoryAudio(speed=4.0)
         session = VoiceAgentSession(
-            emu.endpoint, AGENT, credential=FakeTokenCredential(), audio=audio, greeting="llm"
+            emu.endpoint, AGENT, credential=EmulatorCredential(TOKEN), audio=audio, greeting="llm"
         )
         reconnected = future_of(session, "voiceagent.reconnected")
         first_turn = future_of(session, "voiceagent.turn")
@@ -221,7 +226,7 @@ async def test_pre_generated_greeting_is_spoken_verbatim() -> None:
         session = VoiceAgentSession(
             emu.endpoint,
             AGENT,
-            credential=FakeTokenCredential(),
+            credential=EmulatorCredential(TOKEN),
             audio=MemoryAudio(speed=4.0),
             greeting="Welcome to Contoso!",
         )
@@ -287,7 +292,7 @@ async def test_connection_failure_names_endpoint_without_secrets(
     caplog.set_level(logging.DEBUG)
     async with Emulator(token="another-token", realtime=False) as emu:
         session = VoiceAgentSession(
-            emu.endpoint, AGENT, credential=FakeTokenCredential(), audio=MemoryAudio()
+            emu.endpoint, AGENT, credential=EmulatorCredential(TOKEN), audio=MemoryAudio()
         )
         with pytest.raises(ConnectError) as info:
             await session.start()
@@ -305,7 +310,7 @@ async def test_no_secret_in_any_log_record_at_debug(caplog: pytest.LogCaptureFix
         audio = MemoryAudio(speed=4.0)
         agent = AGENT.with_version("4").with_resource_override("other-res", identity_client_id="mi")
         session = VoiceAgentSession(
-            emu.endpoint, agent, credential=FakeTokenCredential(), audio=audio, greeting="Hi."
+            emu.endpoint, agent, credential=EmulatorCredential(TOKEN), audio=audio, greeting="Hi."
         )
         finished = future_of(session, "voiceagent.turn")
         async with session:
@@ -322,7 +327,7 @@ async def test_reconnects_after_a_drop_mid_response_and_keeps_the_conversation()
         session = VoiceAgentSession(
             emu.endpoint,
             AGENT,
-            credential=FakeTokenCredential(),
+            credential=EmulatorCredential(TOKEN),
             audio=MemoryAudio(speed=2.0),
             greeting="Hello and welcome to the emulator, this greeting is long enough.",
         )
@@ -349,7 +354,7 @@ async def test_playback_finished_once_per_reply_despite_just_in_time_audio() -> 
         session = VoiceAgentSession(
             emu.endpoint,
             AGENT,
-            credential=FakeTokenCredential(),
+            credential=EmulatorCredential(TOKEN),
             audio=audio,
             greeting="One moment please, I am looking that up.",
         )

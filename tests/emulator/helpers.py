@@ -4,40 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 import numpy as np
 from azure.ai.voicelive.aio import VoiceLiveConnection, connect
-from azure.core.credentials import AccessToken, AzureKeyCredential
+from azure.core.credentials import AzureKeyCredential
 
 from voiceagent.emulator.voice import synthesize
+from voiceagent.testing import EmulatorCredential
 
 KEY = "emulator-key"
 TOKEN = "emulator-token"
 
 
-class FakeTokenCredential:
-    """A minimal AsyncTokenCredential (Entra ID cannot exist here; the emulator sees the bearer)."""
-
-    def __init__(self, token: str = TOKEN) -> None:
-        self.token = token
-        self.scopes: list[tuple[str, ...]] = []
-
-    async def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
-        self.scopes.append(scopes)
-        return AccessToken(self.token, int(time.time()) + 3600)
-
-    async def close(self) -> None:
-        pass
-
-    async def __aenter__(self) -> FakeTokenCredential:
-        return self
-
-    async def __aexit__(self, *args: object) -> None:
-        pass
+FakeTokenCredential = EmulatorCredential  # Entra ID cannot exist here; the emulator sees the bearer
 
 
 @asynccontextmanager
