@@ -75,8 +75,8 @@ class Probe:
 
 
 class ProbedAudio(SoundDeviceAudio):
-    def __init__(self, probe: Probe) -> None:
-        super().__init__()
+    def __init__(self, probe: Probe, latency: float | str = "low") -> None:
+        super().__init__(latency=latency)
         self.probe = probe
 
     def play(self, item_id: str, pcm: bytes) -> None:
@@ -199,12 +199,14 @@ def find(haystack: np.ndarray, needle: np.ndarray, start: int) -> int:
     return -1
 
 
-async def run(kind: str, cycles: int, root: Path) -> dict[str, list[float]]:
+async def run(
+    kind: str, cycles: int, root: Path, latency: float | str = "low"
+) -> dict[str, list[float]]:
     log_path = root / "pacer.log"
     card = VirtualCard(root, pacer_log=log_path).start()
     card.set_input(mic_timeline(cycles))
     probe = Probe()
-    audio: Any = ProbedAudio(probe) if kind == "voiceagent" else QuickstartAudio(probe)
+    audio: Any = ProbedAudio(probe, latency) if kind == "voiceagent" else QuickstartAudio(probe)
     barge: dict[str, int] = {}
     try:
         async with Emulator(realtime=True, speed=4.0, script=lambda *a, **k: REPLY) as emu:
@@ -272,13 +274,21 @@ def pct(values: list[float], q: float) -> float:
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--interruptions", type=int, default=55)
+    parser.add_argument(
+        "--latency",
+        default="low",
+        help='PortAudio output latency for voiceagent: "low", "high" or seconds (e.g. 0.02)',
+    )
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     cycles = args.interruptions + 1  # the first speech only starts the conversation
     results = {}
     for kind in ("voiceagent", "quickstart"):
         with tempfile.TemporaryDirectory() as tmp:
-            results[kind] = await run(kind, cycles, Path(tmp))
+            latency: float | str = args.latency
+            if latency not in ("low", "high"):
+                latency = float(latency)
+            results[kind] = await run(kind, cycles, Path(tmp), latency)
         r = results[kind]
         print(
             f"{kind}: n={len(r['reaction'])} reaction p50={pct(r['reaction'], 50):.1f} "
