@@ -32,6 +32,7 @@ from pydantic import (
     model_validator,
 )
 
+from .audio.format import OUTPUT_SAMPLE_RATES
 from .errors import ConfigError
 from .redaction import redact_url
 
@@ -862,13 +863,6 @@ class FunctionTool(_ConfigModel):
 InterimResponse = Annotated[LlmInterimResponse | StaticInterimResponse, Field(discriminator="type")]
 
 _INPUT_RATES = {"pcm16": (8000, 16000, 24000), "g711_ulaw": (8000,), "g711_alaw": (8000,)}
-_OUTPUT_RATES = {
-    "pcm16": 24000,
-    "pcm16_8000hz": 8000,
-    "pcm16_16000hz": 16000,
-    "g711_ulaw": 8000,
-    "g711_alaw": 8000,
-}
 
 
 def _voice_before(value: Any) -> Any:
@@ -1036,7 +1030,7 @@ class SessionOptions(_ConfigModel):
     @property
     def output_sample_rate(self) -> int:
         """Sample rate of the PCM the app plays (after G.711 decoding, if any), in Hz."""
-        return _OUTPUT_RATES[self.output_audio_format]
+        return OUTPUT_SAMPLE_RATES[self.output_audio_format]
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **fields: Any) -> SessionOptions:

@@ -179,7 +179,6 @@ class VoiceAgentSession:
         self._mic_queue: asyncio.Queue[bytes] = asyncio.Queue(maxsize=_MIC_QUEUE_BLOCKS)
         self._closed: asyncio.Event = asyncio.Event()
         self._failure: BaseException | None = None
-        self._greeted = False
         self._service_cancels = True
         self._service_truncates = False
         self._pending_assistant: dict[str, str | None] = {}  # item_id -> heard text if cut
@@ -781,9 +780,8 @@ class VoiceAgentSession:
         return True
 
     async def _greet(self) -> None:
-        if self.greeting is None or self._greeted:
-            return
-        self._greeted = True
+        if self.greeting is None:
+            return  # called once, from start(): never again on session.updated or reconnect
         wire = self._require_wire()
         if self.greeting == "llm":
             await wire.add_system_message(LLM_GREETING_PROMPT)

@@ -10,27 +10,20 @@ from __future__ import annotations
 
 import numpy as np
 
-from .format import alaw_decode, alaw_encode, ulaw_decode, ulaw_encode
+from .format import OUTPUT_SAMPLE_RATES, alaw_decode, alaw_encode, ulaw_decode, ulaw_encode
+from .resample import Resampler
 
 __all__ = ["InputEncoder", "OutputDecoder", "wire_sample_rate"]
-
-_OUTPUT_RATES = {
-    "pcm16": 24000,
-    "pcm16_8000hz": 8000,
-    "pcm16_16000hz": 16000,
-    "g711_ulaw": 8000,
-    "g711_alaw": 8000,
-}
 
 
 def wire_sample_rate(output_audio_format: str) -> int:
     """The PCM rate a device must play for a service ``output_audio_format``."""
     try:
-        return _OUTPUT_RATES[output_audio_format]
+        return OUTPUT_SAMPLE_RATES[output_audio_format]
     except KeyError:
         raise ValueError(
             f"unknown output_audio_format {output_audio_format!r}; "
-            f"expected one of {sorted(_OUTPUT_RATES)}"
+            f"expected one of {sorted(OUTPUT_SAMPLE_RATES)}"
         ) from None
 
 
@@ -65,17 +58,13 @@ class InputEncoder:
         self.format = input_audio_format
         self.device_rate = device_rate
         self.input_rate = input_rate
-        self._resampler = None
-        if device_rate != input_rate:
-            import soxr
-
-            self._resampler = soxr.ResampleStream(device_rate, input_rate, 1, dtype="int16")
+        self._resampler = Resampler(device_rate, input_rate) if device_rate != input_rate else None
 
     def encode(self, pcm: bytes) -> bytes:
         """Encode one microphone block."""
         if self._resampler is not None:
             samples = np.frombuffer(pcm, dtype="<i2")
-            pcm = self._resampler.resample_chunk(samples).astype("<i2").tobytes()
+            pcm = self._resampler.process(samples).astype("<i2").tobytes()
         if self.format == "g711_ulaw":
             return ulaw_encode(pcm)
         if self.format == "g711_alaw":

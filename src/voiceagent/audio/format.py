@@ -13,6 +13,7 @@ import numpy as np
 import numpy.typing as npt
 
 __all__ = [
+    "OUTPUT_SAMPLE_RATES",
     "SAMPLE_WIDTH",
     "AudioFormat",
     "alaw_decode",
@@ -23,6 +24,15 @@ __all__ = [
 
 SAMPLE_WIDTH = 2
 """Bytes per sample of the PCM every backend handles (int16, little-endian)."""
+
+OUTPUT_SAMPLE_RATES: dict[str, int] = {
+    "pcm16": 24000,
+    "pcm16_8000hz": 8000,
+    "pcm16_16000hz": 16000,
+    "g711_ulaw": 8000,
+    "g711_alaw": 8000,
+}
+"""The service's ``output_audio_format`` -> the PCM rate a device plays it at (Hz)."""
 
 
 @dataclass(frozen=True)
