@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-from typing import Any
-
 from voiceagent.emulator.voice import synthesize
 
 TOKEN = "emulator-token-SECRET-1234567890abcdef"
@@ -14,12 +11,3 @@ KEY = "emulator-key-SECRET-abcdef1234567890"
 def user_speech(text: str = "hello there how are you") -> bytes:
     """Speech-like PCM16 24 kHz followed by enough silence to end the turn."""
     return synthesize(text).audio + bytes(24000 * 2)  # + 1 s of silence
-
-
-async def wait_for(predicate: Any, timeout: float = 10.0) -> None:
-    """Wait until ``predicate()`` is true (polling an observable, with a deadline)."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not predicate():
-        if asyncio.get_running_loop().time() > deadline:
-            raise TimeoutError(f"condition not met within {timeout} s")
-        await asyncio.sleep(0.01)
