@@ -1,4 +1,4 @@
-"""Helpers for session tests: speech for the microphone, a fake Entra credential."""
+"""Helpers for session tests: secrets to look for in logs, speech for the microphone."""
 
 from __future__ import annotations
 
