@@ -2,13 +2,8 @@ import numpy as np
 import pytest
 
 from voiceagent.audio.codec import InputEncoder, OutputDecoder, wire_sample_rate
-from voiceagent.audio.format import (
-    AudioFormat,
-    alaw_decode,
-    alaw_encode,
-    ulaw_decode,
-    ulaw_encode,
-)
+from voiceagent.audio.format import AudioFormat
+from voiceagent.protocol.g711 import alaw_decode, alaw_encode, ulaw_decode, ulaw_encode
 
 
 def test_g711_reference_values() -> None:

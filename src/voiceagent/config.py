@@ -32,8 +32,8 @@ from pydantic import (
     model_validator,
 )
 
-from .audio.format import OUTPUT_SAMPLE_RATES
 from .errors import ConfigError
+from .protocol.formats import OUTPUT_SAMPLE_RATES
 from .redaction import redact_url
 
 if TYPE_CHECKING:

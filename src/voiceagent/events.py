@@ -20,7 +20,7 @@ import difflib
 from dataclasses import dataclass, field
 from typing import ClassVar, Literal
 
-from azure.ai.voicelive.models import ServerEventType
+from .protocol.names import SERVER_EVENT_TYPES
 
 __all__ = [
     "LIBRARY_EVENT_TYPES",
@@ -37,15 +37,6 @@ __all__ = [
     "TurnLogged",
     "check_event_name",
 ]
-
-# Members of ServerEventType that are tool-choice values, not event types (the SDK's enum
-# mixes them in); they never arrive as an event ``type``.
-_NOT_EVENT_TYPES = frozenset({"auto", "none", "required"})
-
-SERVER_EVENT_TYPES: frozenset[str] = frozenset(
-    str(member.value) for member in ServerEventType if member.value not in _NOT_EVENT_TYPES
-)
-"""Every server event type the installed SDK knows."""
 
 
 @dataclass(frozen=True)

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 from azure.ai.voicelive.aio import VoiceLiveConnection
 
-from voiceagent.audio.format import alaw_encode, ulaw_encode
 from voiceagent.emulator import Emulator
 from voiceagent.emulator.vad import EnergyVad, threshold_dbfs
+from voiceagent.protocol.g711 import alaw_encode, ulaw_encode
 
 from .helpers import (
     espeak_pcm,

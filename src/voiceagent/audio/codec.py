@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .format import OUTPUT_SAMPLE_RATES, alaw_decode, alaw_encode, ulaw_decode, ulaw_encode
+from ..protocol.formats import OUTPUT_SAMPLE_RATES
+from ..protocol.g711 import alaw_decode, alaw_encode, ulaw_decode, ulaw_encode
 from .resample import Resampler
 
 __all__ = ["InputEncoder", "OutputDecoder", "wire_sample_rate"]

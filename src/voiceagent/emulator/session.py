@@ -20,7 +20,7 @@ from typing import Any
 
 from aiohttp import WSMsgType, web
 
-from voiceagent.audio.format import alaw_decode, ulaw_decode
+from voiceagent.protocol.g711 import alaw_decode, ulaw_decode
 
 from .conversations import Conversation, ConversationStore
 from .eventlog import EventLog

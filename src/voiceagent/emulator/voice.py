@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from voiceagent.audio.format import alaw_encode, ulaw_encode
+from voiceagent.protocol.g711 import alaw_encode, ulaw_encode
 
 __all__ = [
     "DEFAULT_MS_PER_CHAR",
