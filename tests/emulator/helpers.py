@@ -32,7 +32,9 @@ async def model_connection(endpoint: str, **kwargs: Any) -> AsyncIterator[VoiceL
 
 def speech_pcm(text: str = "Hello there, how are you doing today", rate: int = 24000) -> bytes:
     """Speech-like PCM16 at ``rate`` (the emulator's own voice, which espeak-level VADs accept)."""
-    fmt = {24000: "pcm16", 16000: "pcm16_16000hz", 8000: "pcm16_8000hz"}[rate]
+    fmt = {24000: "pcm16", 16000: "pcm16_16000hz", 8000: "pcm16_8000hz", 44100: "pcm16_44100hz"}[
+        rate
+    ]
     return synthesize(text, fmt).audio
 
 

@@ -72,7 +72,7 @@ async def test_invalid_config_gives_error_and_keeps_connection() -> None:
         await conn.recv()
         for bad in (
             {"input_audio_format": "mp3"},
-            {"input_audio_sampling_rate": 44100},
+            {"input_audio_sampling_rate": 22050},
             {"input_audio_format": "g711_alaw", "input_audio_sampling_rate": 16000},
             {"output_audio_format": "flac"},
             {"turn_detection": {"type": "server_vad", "threshold": 7}},

@@ -5,12 +5,11 @@ from __future__ import annotations
 import copy
 from typing import Any
 
-from .voice import OUTPUT_FORMATS
+from voiceagent.protocol.formats import INPUT_FORMATS, INPUT_SAMPLE_RATES, OUTPUT_FORMATS
+from voiceagent.protocol.names import MODALITIES, OPENAI_VOICES, TURN_DETECTION_TYPES, VOICE_TYPES
 
 __all__ = [
     "DEFAULT_VOICE",
-    "INPUT_FORMATS",
-    "TURN_DETECTION_TYPES",
     "ConfigError",
     "default_config",
     "default_turn_detection",
@@ -19,29 +18,6 @@ __all__ = [
 ]
 
 DEFAULT_VOICE: dict[str, Any] = {"type": "azure-standard", "name": "en-US-Ava:DragonHDLatestNeural"}
-INPUT_FORMATS = ("pcm16", "g711_ulaw", "g711_alaw")
-PCM16_INPUT_RATES = (8000, 16000, 24000)
-TURN_DETECTION_TYPES = (
-    "server_vad",
-    "semantic_vad",
-    "azure_semantic_vad",
-    "azure_semantic_vad_multilingual",
-    "azure_semantic_vad_en",
-)
-OPENAI_VOICES = (
-    "alloy",
-    "ash",
-    "ballad",
-    "coral",
-    "echo",
-    "sage",
-    "shimmer",
-    "verse",
-    "marin",
-    "cedar",
-)
-VOICE_TYPES = ("openai", "azure-standard", "azure-custom", "azure-personal")
-MODALITIES = ("text", "audio", "animation", "avatar")
 
 
 class ConfigError(ValueError):
@@ -130,7 +106,7 @@ def _validate(config: dict[str, Any]) -> None:
             f"Invalid input_audio_format {fmt!r}; expected one of {', '.join(INPUT_FORMATS)}.",
         )
     rate = config.get("input_audio_sampling_rate")
-    allowed = PCM16_INPUT_RATES if fmt == "pcm16" else (8000,)
+    allowed = INPUT_SAMPLE_RATES[str(fmt)]
     if rate not in allowed:
         raise ConfigError(
             "session.input_audio_sampling_rate",

@@ -21,38 +21,22 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
+from voiceagent.protocol.formats import OUTPUT_FORMATS
 from voiceagent.protocol.g711 import alaw_encode, ulaw_encode
 
 __all__ = [
     "DEFAULT_MS_PER_CHAR",
-    "OUTPUT_FORMATS",
     "Speech",
-    "output_format_info",
     "synthesize",
 ]
 
 DEFAULT_MS_PER_CHAR = 65.0
-
-OUTPUT_FORMATS: dict[str, tuple[int, str]] = {
-    "pcm16": (24000, "pcm16"),
-    "pcm16_8000hz": (8000, "pcm16"),
-    "pcm16_16000hz": (16000, "pcm16"),
-    "g711_ulaw": (8000, "ulaw"),
-    "g711_alaw": (8000, "alaw"),
-}
-"""``output_audio_format`` -> (sample rate in Hz, encoding)."""
 
 _WORD = re.compile(r"\S+")
 _VOWEL_GROUPS = re.compile(r"[aeiouyAEIOUY]+")
 _COMMA_PAUSE_MS = 150.0
 _SENTENCE_PAUSE_MS = 300.0
 _TARGET_DBFS = -20.0
-
-
-def output_format_info(output_audio_format: str) -> tuple[int, int]:
-    """Return (sample rate in Hz, bytes per sample) on the wire for an ``output_audio_format``."""
-    rate, encoding = OUTPUT_FORMATS[output_audio_format]
-    return rate, 2 if encoding == "pcm16" else 1
 
 
 @dataclass(frozen=True)
