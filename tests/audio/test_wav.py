@@ -71,10 +71,10 @@ def test_read_wav_errors_name_the_file(tmp_path: Path) -> None:
     with pytest.raises(AudioError, match="missing.wav"):
         load(tmp_path / "missing.wav", 24000)
     (tmp_path / "x.wav").write_bytes(b"not a wav")
-    with pytest.raises(AudioError, match="not a RIFF"):
+    with pytest.raises(AudioError, match="not a WAV file"):
         load(tmp_path / "x.wav", 24000)
     path = write_wav(tmp_path / "a.wav", b"\0" * 8, rate=8000, channels=1, bits=8, tag=6)
-    with pytest.raises(AudioError, match="unsupported"):
+    with pytest.raises(AudioError, match="cannot decode"):
         load(path, 24000)
 
 

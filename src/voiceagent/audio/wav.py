@@ -19,7 +19,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import struct
 import wave
 from pathlib import Path
 from typing import Literal
@@ -31,74 +30,13 @@ from ..errors import AudioError
 from .base import AudioListener
 from .format import AudioFormat
 from .jitter import PlaybackQueue
-from .resample import resample
+from .wav_file import WavInfo, inspect_wav, read_wav
 
 __all__ = ["WavAudio", "read_wav"]
 
 logger = logging.getLogger(__name__)
 
-_PCM, _FLOAT, _EXTENSIBLE = 0x0001, 0x0003, 0xFFFE
 _RESYNC_S = 0.2
-
-
-def read_wav(path: str | Path, sample_rate: int) -> npt.NDArray[np.int16]:
-    """Read a WAV file as PCM16 mono at ``sample_rate`` Hz.
-
-    Accepts integer PCM of 8, 16, 24 or 32 bits and 32/64-bit float, any channel count (mixed
-    down by averaging) and any rate (converted with soxr).
-
-    Raises:
-        AudioError: The file is missing, not a WAV file, or in an unsupported encoding.
-    """
-    try:
-        data = Path(path).read_bytes()
-    except OSError as exc:
-        raise AudioError(f"cannot read WAV file {str(path)!r}: {exc}") from exc
-    if len(data) < 12 or data[:4] != b"RIFF" or data[8:12] != b"WAVE":
-        raise AudioError(f"{str(path)!r} is not a RIFF/WAVE file")
-    fmt: tuple[int, int, int, int] | None = None
-    frames: bytes | None = None
-    pos = 12
-    while pos + 8 <= len(data):
-        cid, size = data[pos : pos + 4], struct.unpack_from("<I", data, pos + 4)[0]
-        body = data[pos + 8 : pos + 8 + size]
-        if cid == b"fmt ":
-            tag, channels, rate = struct.unpack_from("<HHI", body)
-            bits = struct.unpack_from("<H", body, 14)[0]
-            if tag == _EXTENSIBLE and len(body) >= 26:
-                tag = struct.unpack_from("<H", body, 24)[0]  # first field of the SubFormat GUID
-            fmt = (tag, channels, rate, bits)
-        elif cid == b"data":
-            frames = body
-        pos += 8 + size + (size & 1)
-    if fmt is None or frames is None:
-        raise AudioError(f"{str(path)!r} has no fmt or data chunk")
-    tag, channels, rate, bits = fmt
-    width = bits // 8
-    usable = len(frames) // (width * channels) * width * channels
-    raw = frames[:usable]
-    x: npt.NDArray[np.float64]
-    if tag == _PCM and bits == 8:
-        x = (np.frombuffer(raw, dtype=np.uint8).astype(np.float64) - 128.0) * 256.0
-    elif tag == _PCM and bits == 16:
-        x = np.frombuffer(raw, dtype="<i2").astype(np.float64)
-    elif tag == _PCM and bits == 24:
-        b = np.frombuffer(raw, dtype=np.uint8).reshape(-1, 3).astype(np.int32)
-        v = (b[:, 0] | (b[:, 1] << 8) | (b[:, 2] << 16)) << 8  # sign-extend via the top byte
-        x = v.astype(np.float64) / 65536.0  # 24-bit value in the top bytes -> 16-bit scale
-    elif tag == _PCM and bits == 32:
-        x = np.frombuffer(raw, dtype="<i4").astype(np.float64) / 65536.0
-    elif tag == _FLOAT and bits in (32, 64):
-        x = np.frombuffer(raw, dtype="<f4" if bits == 32 else "<f8").astype(np.float64) * 32768.0
-    else:
-        raise AudioError(
-            f"{str(path)!r}: unsupported WAV encoding (format tag {tag:#x}, {bits} bits); "
-            "use PCM 8/16/24/32-bit or float 32/64-bit"
-        )
-    if channels > 1:
-        x = x.reshape(-1, channels).mean(axis=1)
-    pcm = np.clip(np.round(x), -32768, 32767).astype(np.int16)
-    return resample(pcm, rate, sample_rate)
 
 
 class WavAudio:
@@ -122,6 +60,13 @@ class WavAudio:
             file is time-aligned with the session), or only blocks that play or end audio.
         prebuffer_ms: Jitter-buffer prebuffer of the virtual speaker (ms).
         fade_ms: Fade-out after a flush (ms, at most 5), as on a real device.
+
+    Raises:
+        AudioError: At construction, when ``input_path`` is not a WAV file this backend can
+            read (missing, a directory, not RIFF/WAVE, damaged header, 0 channels or 0 Hz, an
+            encoding it cannot decode) or ``output_path`` is a directory. The message names the
+            file, the problem and the fix (for an encoding, the ``sox`` command converting it
+            to 16-bit mono PCM).
     """
 
     def __init__(
@@ -140,6 +85,15 @@ class WavAudio:
             raise ValueError("fade_ms must be between 0 and 5")
         self.input_path = Path(input_path) if input_path is not None else None
         self.output_path = Path(output_path) if output_path is not None else None
+        self.input_info: WavInfo | None = (
+            inspect_wav(self.input_path) if self.input_path is not None else None
+        )
+        """The input file's header, checked at construction (None without input)."""
+        if self.output_path is not None and self.output_path.is_dir():
+            raise AudioError(
+                f"WAV output path {str(self.output_path)!r} is a directory; give a file path, "
+                f"e.g. {str(self.output_path / 'reply.wav')!r}"
+            )
         self.realtime = realtime
         self.after_input = after_input
         self.pad_ms = pad_ms
@@ -162,7 +116,8 @@ class WavAudio:
         """Read the input file, open the output file and start the virtual clock.
 
         Raises:
-            AudioError: The input cannot be read or the output cannot be created.
+            AudioError: The input file changed since construction and can no longer be read, or
+                the output file cannot be created (the message names the file).
         """
         if self._task is not None:
             raise AudioError("WavAudio.start() called twice; call stop() first")
