@@ -1,5 +1,8 @@
 """The default audio backend: microphone and speaker through PortAudio (``sounddevice``).
 
+Rate negotiation and opening/closing streams live in :mod:`.streams`, device choice in
+:mod:`.devices`; this module holds the running backend and its callbacks.
+
 Threads: PortAudio calls :meth:`SoundDeviceAudio._output_callback` / ``_input_callback`` on its
 own real-time thread. Those callbacks only copy one block to or from the
 :class:`~voiceagent.audio.jitter.PlaybackQueue` (a lock held for one block copy), bump counters,
@@ -13,12 +16,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from types import ModuleType
-from typing import Any, TypeVar
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -30,53 +30,14 @@ from .echo_gate import EchoGate, rms_dbfs
 from .format import AudioFormat
 from .jitter import PlaybackQueue
 from .resample import Resampler
+from .stats import AudioStats
+from .streams import StreamSide, close_streams, device_block, negotiate, open_streams, run_blocking
 
 __all__ = ["AudioStats", "SoundDeviceAudio"]
 
 logger = logging.getLogger(__name__)
 
-_T = TypeVar("_T")
 _SILENT_DBFS = -120.0
-_FALLBACK_RATES = (48000, 44100, 32000, 16000, 96000, 22050, 8000)
-
-
-@dataclass(frozen=True)
-class AudioStats:
-    """A snapshot of a device backend's counters (see :attr:`SoundDeviceAudio.stats`).
-
-    Attributes:
-        output_callbacks: Output blocks PortAudio asked for since ``start``.
-        input_blocks: Microphone blocks PortAudio delivered since ``start``.
-        played_frames: Assistant frames handed to the device (session rate).
-        queued_frames: Assistant frames waiting in the jitter buffer (session rate).
-        underruns: Times playback ran dry in the middle of an item (audio arrived too late).
-        overrun_frames: Assistant frames dropped because the jitter buffer was full.
-        flushes: Barge-in flushes that cut or discarded audio.
-        output_underflows: Blocks PortAudio itself reported as output underflow (our callback
-            was late, e.g. the machine was overloaded).
-        input_overflows: Blocks PortAudio reported as input overflow (microphone data lost).
-        stalls: Times the stream stopped calling back for longer than the stall timeout.
-        stalled: True while the stream is stalled now.
-        device_rates: (input, output) rates the devices were opened at, in Hz.
-        resampling: True when either device runs at another rate than the session (soxr).
-        last_flush_silent_at: ``time.monotonic()`` at which the first block after the latest
-            flush was handed to the device, plus the reported output latency (None before any).
-    """
-
-    output_callbacks: int
-    input_blocks: int
-    played_frames: int
-    queued_frames: int
-    underruns: int
-    overrun_frames: int
-    flushes: int
-    output_underflows: int
-    input_overflows: int
-    stalls: int
-    stalled: bool
-    device_rates: tuple[int, int]
-    resampling: bool
-    last_flush_silent_at: float | None
 
 
 class SoundDeviceAudio:
@@ -190,8 +151,8 @@ class SoundDeviceAudio:
         out_dev = resolve_device(self.output_device, "output")
         self.input_info, self.output_info = in_dev, out_dev
         resample = self._allow_resample
-        self._in_rate, in_ch = _negotiate(sd, in_dev, "input", fmt.sample_rate, resample)
-        self._out_rate, out_ch = _negotiate(sd, out_dev, "output", fmt.sample_rate, resample)
+        self._in_rate, in_ch = negotiate(sd, in_dev, "input", fmt.sample_rate, resample)
+        self._out_rate, out_ch = negotiate(sd, out_dev, "output", fmt.sample_rate, resample)
         sr = fmt.sample_rate
         self._in_resampler = Resampler(self._in_rate, sr) if self._in_rate != sr else None
         self._out_resampler = Resampler(sr, self._out_rate) if self._out_rate != sr else None
@@ -217,42 +178,29 @@ class SoundDeviceAudio:
         self._last_callback = time.monotonic()
         self._running = True
 
-        def open_streams() -> list[Any]:
-            common: dict[str, Any] = {"dtype": "int16", "latency": self._latency}
-            if duplex:
-                return [
-                    sd.Stream(
-                        device=(in_dev.index, out_dev.index),
-                        samplerate=self._out_rate,
-                        blocksize=_device_block(session_block, sr, self._out_rate),
-                        channels=(in_ch, out_ch),
-                        callback=self._duplex_callback,
-                        **common,
-                    )
-                ]
-            return [
-                sd.InputStream(
-                    device=in_dev.index,
-                    samplerate=self._in_rate,
-                    blocksize=_device_block(session_block, sr, self._in_rate),
-                    channels=in_ch,
-                    callback=self._input_callback,
-                    **common,
-                ),
-                sd.OutputStream(
-                    device=out_dev.index,
-                    samplerate=self._out_rate,
-                    blocksize=_device_block(session_block, sr, self._out_rate),
-                    channels=out_ch,
-                    callback=self._output_callback,
-                    **common,
-                ),
-            ]
+        inp = StreamSide(
+            in_dev, self._in_rate, in_ch, device_block(session_block, sr, self._in_rate)
+        )
+        out = StreamSide(
+            out_dev, self._out_rate, out_ch, device_block(session_block, sr, self._out_rate)
+        )
+
+        def create() -> list[Any]:
+            return open_streams(
+                sd,
+                duplex=duplex,
+                inp=inp,
+                out=out,
+                latency=self._latency,
+                duplex_callback=self._duplex_callback,
+                input_callback=self._input_callback,
+                output_callback=self._output_callback,
+            )
 
         try:
-            self._streams = await _run_blocking(open_streams, timeout=10.0)
+            self._streams = await run_blocking(create, timeout=10.0)
             for stream in self._streams:
-                await _run_blocking(stream.start, timeout=5.0)
+                await run_blocking(stream.start, timeout=5.0)
         except BaseException as exc:
             await self.stop()
             if isinstance(exc, AudioError):
@@ -286,18 +234,7 @@ class SoundDeviceAudio:
             self._tail_timer.cancel()
             self._tail_timer = None
         streams, self._streams = self._streams, []
-        for stream in streams:
-
-            def close(s: Any = stream) -> None:
-                s.abort(ignore_errors=True)  # abort, not stop: never wait for buffers to drain
-                s.close(ignore_errors=True)
-
-            try:
-                await _run_blocking(close, timeout=1.0)
-            except asyncio.TimeoutError:
-                logger.warning("audio stream did not close within 1 s; abandoning it")
-            except Exception:
-                logger.exception("error while closing the audio stream")
+        await close_streams(streams)
 
     # ----------------------------------------------------------------- playback (loop thread)
 
@@ -474,78 +411,3 @@ class SoundDeviceAudio:
             elif gap <= self._stall_timeout and self._stalled:
                 self._stalled = False
                 logger.info("audio stream resumed after a stall")
-
-
-def _device_block(session_block: int, session_rate: int, device_rate: int) -> int:
-    return max(1, round(session_block * device_rate / session_rate))
-
-
-def _negotiate(
-    sd: ModuleType, dev: DeviceInfo, direction: str, rate: int, resample: bool
-) -> tuple[int, int]:
-    """Find (rate, channels) the device accepts: the session rate if possible, mono if possible."""
-    check = sd.check_input_settings if direction == "input" else sd.check_output_settings
-    max_ch = dev.max_input_channels if direction == "input" else dev.max_output_channels
-    channel_options = [c for c in (1, 2) if c <= max_ch] or [1]
-    rates = [rate]
-    if resample:
-        rates += [r for r in (int(dev.default_samplerate), *_FALLBACK_RATES) if r != rate]
-    first_error: Exception | None = None
-    for r in dict.fromkeys(rates):
-        for ch in channel_options:
-            try:
-                check(device=dev.index, samplerate=r, channels=ch, dtype="int16")
-            except Exception as exc:
-                first_error = first_error or exc
-                continue
-            if r != rate:
-                logger.warning(
-                    "%s device %s refuses %d Hz (%s); opening it at %d Hz and resampling with soxr",
-                    direction,
-                    dev.describe(),
-                    rate,
-                    first_error,
-                    r,
-                )
-            return r, ch
-    if not resample:
-        raise AudioError(
-            f"{direction} device {dev.describe()} refuses {rate} Hz (its default rate is "
-            f"{dev.default_samplerate:g} Hz): {first_error}. Pass resample=True to convert with "
-            f"soxr, or choose another device with {direction}_device=<index or name part>."
-        )
-    raise AudioError(
-        f"{direction} device {dev.describe()} accepts none of the rates "
-        f"{', '.join(str(r) for r in dict.fromkeys(rates))} Hz as 16-bit mono or stereo: "
-        f"{first_error}. Choose another with {direction}_device=<index or name part>."
-    )
-
-
-async def _run_blocking(fn: Callable[[], _T], timeout: float) -> _T:
-    """Run a blocking PortAudio call in a daemon thread, waiting at most ``timeout`` seconds.
-
-    Not ``asyncio.to_thread``: a hung call there would also hang the executor shutdown at exit.
-    """
-    loop = asyncio.get_running_loop()
-    fut: asyncio.Future[_T] = loop.create_future()
-
-    def settle(result: _T | None, error: BaseException | None) -> None:
-        if fut.done():
-            return
-        if error is not None:
-            fut.set_exception(error)
-        else:
-            fut.set_result(result)  # type: ignore[arg-type]
-
-    def work() -> None:
-        try:
-            result = fn()
-        except BaseException as exc:
-            with contextlib.suppress(RuntimeError):
-                loop.call_soon_threadsafe(settle, None, exc)
-            return
-        with contextlib.suppress(RuntimeError):
-            loop.call_soon_threadsafe(settle, result, None)
-
-    threading.Thread(target=work, name="voiceagent-portaudio", daemon=True).start()
-    return await asyncio.wait_for(fut, timeout)
