@@ -9,13 +9,41 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
+from typing import Any
 
-__all__ = ["SUPPORTED_API_VERSIONS", "HandshakeError", "HandshakeInfo", "validate_handshake"]
+__all__ = [
+    "SUPPORTED_API_VERSIONS",
+    "HandshakeError",
+    "HandshakeInfo",
+    "Headers",
+    "validate_handshake",
+]
 
 SUPPORTED_API_VERSIONS: frozenset[str] = frozenset(
     {"2025-05-01-preview", "2025-10-01", "2026-01-01-preview", "2026-04-10", "2026-07-15"}
 )
 """API versions the emulator accepts (those of azure-ai-voicelive 1.0.0 to 1.3.1)."""
+
+
+class Headers(dict[str, str]):
+    """Handshake headers as received, looked up case-insensitively."""
+
+    def _key(self, name: object) -> object:
+        if isinstance(name, str) and not super().__contains__(name):
+            for key in self:
+                if key.lower() == name.lower():
+                    return key
+        return name
+
+    def __getitem__(self, name: str) -> str:
+        return super().__getitem__(str(self._key(name)))
+
+    def __contains__(self, name: object) -> bool:
+        return super().__contains__(self._key(name))
+
+    def get(self, name: str, default: Any = None) -> Any:
+        """The header's value (any case), or ``default``."""
+        return super().get(str(self._key(name)), default)
 
 
 class HandshakeError(Exception):

@@ -13,7 +13,8 @@ from .conversations import Conversation, ConversationStore
 from .faults import Faults
 from .handshake import SUPPORTED_API_VERSIONS, HandshakeError, validate_handshake
 from .script import AgentScript, Reply
-from .session import DEFAULT_MAX_FRAME_BYTES, EmulatedSession, SessionSettings
+from .session import EmulatedSession
+from .settings import DEFAULT_MAX_FRAME_BYTES, SessionSettings
 
 __all__ = ["PATH", "Emulator"]
 

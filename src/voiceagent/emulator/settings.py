@@ -1,0 +1,36 @@
+"""Emulator-wide settings every connection reads."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+__all__ = ["DEFAULT_MAX_FRAME_BYTES", "SessionSettings"]
+
+DEFAULT_MAX_FRAME_BYTES = 4 * 1024 * 1024
+"""Largest client frame the emulator accepts (4 MiB, the SDK's own inbound limit); larger frames
+get an ``error`` event and are otherwise ignored."""
+
+
+@dataclass(frozen=True)
+class SessionSettings:
+    """Emulator-wide settings a connection needs.
+
+    Attributes:
+        realtime: Pace response audio at real time.
+        speed: Pacing factor when ``realtime`` (2.0 = twice real time).
+        chunk_ms: Audio per ``response.audio.delta``, in ms.
+        ms_per_char: Speaking rate of the synthetic voice.
+        agent_description: ``session.agent.description`` in agent modes.
+        agent_id: ``session.agent.agent_id``; ``<name>:<version or 1>`` when ``None``.
+        max_frame_bytes: Largest client frame accepted.
+        record_events: Keep every event in ``received``/``sent`` (needed by ``wait_for_*``).
+    """
+
+    realtime: bool = True
+    speed: float = 1.0
+    chunk_ms: int = 100
+    ms_per_char: float = 65.0
+    agent_description: str = "An emulated Foundry agent."
+    agent_id: str | None = None
+    max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES
+    record_events: bool = True
