@@ -8,13 +8,14 @@ It speaks the Voice Live WebSocket protocol well enough for the unmodified
 from __future__ import annotations
 
 from .conversations import Conversation
-from .faults import Faults
+from .faults import DEFAULT_GARBAGE_FRAMES, Faults
 from .response import ResponseRecord
 from .script import UNSCRIPTED_TRANSCRIPT, AgentScript, FunctionCall, Reply, ScriptContext
 from .server import Emulator
 from .session import EmulatedSession
 
 __all__ = [
+    "DEFAULT_GARBAGE_FRAMES",
     "UNSCRIPTED_TRANSCRIPT",
     "AgentScript",
     "Conversation",

@@ -12,6 +12,7 @@ from aiohttp import web
 from .conversations import Conversation, ConversationStore
 from .faults import Faults
 from .handshake import SUPPORTED_API_VERSIONS, HandshakeError, validate_handshake
+from .response import SessionClosedError
 from .script import AgentScript, Reply
 from .session import EmulatedSession
 from .settings import DEFAULT_MAX_FRAME_BYTES, SessionSettings
@@ -40,7 +41,8 @@ class Emulator:
         agent_id: ``session.agent.agent_id``; ``<agent-name>:<agent-version or 1>`` when ``None``.
         host: The address to bind (loopback by default).
         port: The port to bind; 0 picks a free one.
-        faults: Faults for the connections opened from now on.
+        faults: Faults for the connections opened from now on (``None``: no faults); the
+            :attr:`faults` attribute can be reassigned at any time, ``None`` included.
         api_versions: Accepted ``api-version`` values.
         audio_chunk_ms: Audio per ``response.audio.delta``, in ms (50-100 like the service).
         ms_per_char: Speaking rate of the synthetic voice (65 ms per character, ~150 words/min).
@@ -75,7 +77,7 @@ class Emulator:
         self.token = token
         self.host = host
         self.port = port
-        self.faults = faults or Faults()
+        self.faults: Faults | None = faults
         self.api_versions = frozenset(api_versions)
         self.settings = SessionSettings(
             realtime=realtime,
@@ -144,6 +146,21 @@ class Emulator:
         session = self.sessions[self._returned]
         self._returned += 1
         return session
+
+    async def inject(self, frame: str | bytes) -> int:
+        """Send exactly ``frame`` on every open connection; return how many got it.
+
+        ``str`` goes as a text frame and ``bytes`` as a binary frame, with no JSON encoding,
+        ``event_id``, recording or faults (see :meth:`EmulatedSession.inject`).
+        """
+        open_sessions = [s for s in self.sessions if not s.closed]
+        results = await asyncio.gather(
+            *(s.inject(frame) for s in open_sessions), return_exceptions=True
+        )
+        for result in results:
+            if isinstance(result, BaseException) and not isinstance(result, SessionClosedError):
+                raise result
+        return sum(1 for result in results if result is None)
 
     # -- lifecycle -----------------------------------------------------------------------------
 

@@ -192,6 +192,17 @@ class EmulatedSession:
         """
         await self._transport.send_event(event)
 
+    async def inject(self, frame: str | bytes) -> None:
+        """Send exactly ``frame`` on the socket: ``str`` as a text frame, ``bytes`` as binary.
+
+        Nothing is added or checked: no JSON encoding, no ``event_id``, no recording in
+        :attr:`sent`, no faults. For fuzzing clients with malformed frames.
+
+        Raises:
+            SessionClosedError: The connection is closed.
+        """
+        await self._transport.inject(frame)
+
     async def send_error(
         self,
         message: str,

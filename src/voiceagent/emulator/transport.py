@@ -17,7 +17,7 @@ from typing import Any
 from aiohttp import WSMsgType, web
 
 from .eventlog import EventLog
-from .faults import Faults
+from .faults import Faults, GarbageFrames
 from .ids import new_id
 from .response import SessionClosedError
 
@@ -62,6 +62,7 @@ class Transport:
         self._closer: asyncio.Future[None] | None = None
         self._events_sent = 0
         self._dropped_mid_response = False
+        self._garbage = GarbageFrames(faults)
 
     # -- sending -----------------------------------------------------------------------------
 
@@ -79,6 +80,17 @@ class Transport:
             await self._send_json(event)
             self._events_sent += 1  # injected faults are not counted
             await self._after_send(event)
+
+    async def inject(self, frame: str | bytes) -> None:
+        """Send ``frame`` exactly as given: no encoding, event id, recording or faults.
+
+        Raises:
+            SessionClosedError: The connection is closed.
+        """
+        if self.closed:
+            raise SessionClosedError
+        async with self._lock:
+            await self._send_frame(frame)
 
     async def _send_frame(self, frame: str | bytes) -> None:
         if self.closed:
@@ -120,6 +132,9 @@ class Transport:
                     },
                 }
             )
+        garbage = self._garbage.after(count)
+        if garbage is not None:
+            await self._send_frame(garbage)
         drop = faults.drop_after_events is not None and count >= faults.drop_after_events
         if (
             faults.drop_mid_response
