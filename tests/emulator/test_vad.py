@@ -226,3 +226,34 @@ async def test_create_response_false_commits_without_responding() -> None:
         names = await _events_until_cleared(conn)
         assert "response.created" not in names
         assert emu.sessions[0].responses == []
+
+
+@pytest.mark.parametrize("fmt", ["g711_ulaw", "g711_alaw"])
+def test_g711_zero_bytes_are_silence_not_speech(fmt: str) -> None:
+    from voiceagent.protocol.g711 import alaw_decode, ulaw_decode
+
+    decode = ulaw_decode if fmt == "g711_ulaw" else alaw_decode
+    dc = decode(bytes(8000 * 2))  # 2 s of 0x00: a constant level, far above -40 dBFS
+    assert abs(int.from_bytes(dc[:2], "little", signed=True)) > 5000
+    vad = EnergyVad(8000)
+    assert vad.feed(dc) == []
+    speech = decode(_encode(speech_pcm(), fmt, 8000))
+    events = vad.feed(speech + dc)
+    assert [e.kind for e in events] == ["started", "stopped"]
+
+
+@pytest.mark.parametrize("fmt", ["g711_ulaw", "g711_alaw"])
+async def test_sdk_g711_speech_then_zero_bytes_ends_the_turn(fmt: str) -> None:
+    speech = _encode(speech_pcm(), fmt, 8000)
+    async with Emulator(realtime=False) as emu, model_connection(emu.endpoint) as conn:
+        await conn.recv()
+        await conn.session.update(session={"input_audio_format": fmt})
+        await recv_until(conn, "session.updated")
+        await send_audio(conn, speech + bytes(16000), block_bytes=160)
+        events = await recv_until(conn, "response.done")
+        stopped = next(e for e in events if e.type == "input_audio_buffer.speech_stopped")
+        speech_ms = len(speech) / 8
+        assert speech_ms <= stopped.audio_end_ms <= speech_ms + 1000
+        done = events[-1]
+        assert done.response.status == "completed"
+        assert done.response.output[0]["content"][0]["transcript"].startswith("You said:")

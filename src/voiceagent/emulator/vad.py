@@ -3,7 +3,10 @@
 The service's ``server_vad`` is a neural model; the emulator approximates it with frame energy so
 that tests are deterministic:
 
-* Audio is cut into 20 ms frames. A frame is *voiced* when its RMS level in dBFS is at least
+* Audio is cut into 20 ms frames. Each frame's mean (its DC level) is removed first: the VAD
+  measures the signal's *variation*, not its raw power, because bytes of ``0x00`` are silence in
+  PCM16 but a constant level in G.711 (-32124 in u-law, -5504 in A-law).
+* A frame is *voiced* when its RMS level (after removing the mean) in dBFS is at least
   ``threshold_dbfs(threshold) = -70 + 60 * threshold`` (so the default 0.5 means -40 dBFS;
   0.0 means -70 dBFS and 1.0 means -10 dBFS). Speech recorded at a normal level (about -23 dBFS
   RMS) is well above the default; digital silence and quiet noise (-60 dBFS) are below it.
@@ -99,6 +102,9 @@ class EnergyVad:
         if n_frames == 0:
             return []
         frames = samples[:used].astype(np.float64).reshape(n_frames, self.frame_samples)
+        # Variation, not raw power: remove each frame's DC level first, so a constant signal
+        # (0x00 bytes in G.711 decode to -32124 or -5504) is silence, as it sounds.
+        frames -= frames.mean(axis=1, keepdims=True)
         voiced = (frames * frames).mean(axis=1) >= self._min_mean_square
         events: list[VadEvent] = []
         min_speech = MIN_SPEECH_MS // FRAME_MS
