@@ -246,7 +246,7 @@ async def test_function_call_flow() -> None:
         )
         done = next(e for e in events if e.type == "response.function_call_arguments.done")
         assert done.name == "get_weather"
-        assert done.arguments == args == '{"city": "Paris"}'
+        assert done.arguments == args == '{"city":"Paris"}'
         assert done.call_id.startswith("call_")
         assert events[-1].response.output[0]["type"] == "function_call"
         await conn.conversation.item.create(

@@ -9,9 +9,9 @@ import copy
 from typing import Any
 
 from .conversations import Conversation
-from .script import AgentScript, Reply, ScriptContext
+from .script import AgentScript, FunctionCall, Reply, ScriptContext
 
-__all__ = ["decide_reply", "message_text"]
+__all__ = ["apply_tool_choice", "decide_reply", "message_text"]
 
 
 def message_text(item: dict[str, Any]) -> str:
@@ -80,6 +80,15 @@ def decide_reply(
     else:
         kind = "none"
     instructions = params.get("instructions")
+    if (
+        kind == "none"
+        and instructions is None
+        and additional_instructions is None
+        and not any(i.get("type") != "message" or i.get("role") != "system" for i in items)
+    ):
+        # A bare response.create on a conversation with nothing said yet: Microsoft's samples
+        # greet this way (protocol page, "Proactive greeting").
+        kind = "greeting"
     ctx = ScriptContext(
         kind=kind,
         user_text=user_text,
@@ -92,4 +101,32 @@ def decide_reply(
         agent_name=agent_name,
         conversation_id=conversation.id,
     )
-    return script.reply(ctx)
+    reply = script.reply(ctx)
+    tools = params.get("tools", config.get("tools"))
+    return apply_tool_choice(reply, params.get("tool_choice", config.get("tool_choice")), tools)
+
+
+def apply_tool_choice(reply: Reply, tool_choice: Any, tools: Any) -> Reply:
+    """Make the script's reply obey ``tool_choice``, as a cascaded model does.
+
+    ``"none"`` never calls a function (the call is dropped, the text kept). A named function
+    (``{"type": "function", "name": N}``) is always called: the script's call if it names ``N``,
+    else ``N`` with ``{}`` instead of the script's reply. ``"required"`` keeps the script's call
+    or calls the first function tool with ``{}``. ``"auto"`` (or anything else) keeps the reply.
+    """
+    if tool_choice == "none":
+        return Reply(text=reply.text) if reply.function_call is not None else reply
+    if isinstance(tool_choice, dict) and tool_choice.get("type") == "function":
+        name = tool_choice.get("name")
+        if not isinstance(name, str) or not name:
+            return reply
+        if reply.function_call is not None and reply.function_call.name == name:
+            return reply
+        return Reply(function_call=FunctionCall(name, "{}"))
+    if tool_choice == "required" and reply.function_call is None:
+        for tool in tools if isinstance(tools, list) else []:
+            if isinstance(tool, dict) and tool.get("type", "function") == "function":
+                name = tool.get("name")
+                if isinstance(name, str) and name:
+                    return Reply(function_call=FunctionCall(name, "{}"))
+    return reply

@@ -36,7 +36,8 @@ class FunctionCall:
 
     Attributes:
         name: The function's name.
-        arguments: JSON arguments, as a string or a dict (encoded for you).
+        arguments: JSON arguments, as a string (sent as is) or a dict (encoded for you as a
+            model writes it: compact, non-ASCII kept, e.g. ``{"city":"Zürich"}``).
         call_id: The ``call_id``; generated (``call_...``) when ``None``.
     """
 
@@ -49,7 +50,8 @@ class FunctionCall:
         """The arguments as the JSON string sent on the wire."""
         if isinstance(self.arguments, str):
             return self.arguments
-        return json.dumps(self.arguments)
+        # As a model writes it: compact, non-ASCII kept.
+        return json.dumps(self.arguments, separators=(",", ":"), ensure_ascii=False)
 
 
 @dataclass(frozen=True)
