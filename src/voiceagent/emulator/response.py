@@ -18,6 +18,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from .animation import AnimationEvents
 from .conversations import Conversation, ItemAudio
 from .ids import new_id
 from .script import Reply
@@ -283,6 +284,7 @@ class ResponseRun:
                 "part": {"type": "audio", "transcript": ""},
             }
         )
+        animation = AnimationEvents(self.config, speech, where)
         chunk_bytes = max(speech.bytes_per_sample, speech.bytes_for_ms(self.chunk_ms))
         total = len(speech.audio)
         words = speech.words
@@ -308,6 +310,8 @@ class ResponseRun:
                 )
                 audio.generated_chars = end
                 self._text_chars = end
+                for event in animation.for_word(next_word):
+                    await send(event)
                 next_word += 1
                 if self.cancel_reason is not None:
                     break
@@ -339,6 +343,8 @@ class ResponseRun:
             audio.generated_chars = len(text)
             final_text = text
         await send({"type": "response.audio.done", **where})
+        for event in animation.done():
+            await send(event)
         await send({"type": "response.audio_transcript.done", **where, "transcript": final_text})
         return final_text
 

@@ -24,11 +24,7 @@ import numpy.typing as npt
 from voiceagent.protocol.formats import OUTPUT_FORMATS
 from voiceagent.protocol.g711 import alaw_encode, ulaw_encode
 
-__all__ = [
-    "DEFAULT_MS_PER_CHAR",
-    "Speech",
-    "synthesize",
-]
+__all__ = ["DEFAULT_MS_PER_CHAR", "Speech", "WordTiming", "synthesize"]
 
 DEFAULT_MS_PER_CHAR = 65.0
 
@@ -37,6 +33,23 @@ _VOWEL_GROUPS = re.compile(r"[aeiouyAEIOUY]+")
 _COMMA_PAUSE_MS = 150.0
 _SENTENCE_PAUSE_MS = 300.0
 _TARGET_DBFS = -20.0
+
+
+@dataclass(frozen=True)
+class WordTiming:
+    """Where one word sits in the audio and in the text.
+
+    Attributes:
+        start_ms: When the word starts, in ms into the audio.
+        duration_ms: How long it is voiced, in ms (the pause after it not included).
+        start_char: Index of its first character in the text.
+        end_char: Index just past its last character.
+    """
+
+    start_ms: float
+    duration_ms: float
+    start_char: int
+    end_char: int
 
 
 @dataclass(frozen=True)
@@ -50,6 +63,7 @@ class Speech:
         bytes_per_sample: 2 for PCM16, 1 for G.711.
         words: ``(start_ms, end_char)`` per word: the word starts at ``start_ms`` into the
             audio and ``text[:end_char]`` is the transcript up to and including it.
+        timings: The full timing of every word, in order (same words as ``words``).
     """
 
     text: str
@@ -57,6 +71,7 @@ class Speech:
     sample_rate: int
     bytes_per_sample: int
     words: tuple[tuple[float, int], ...]
+    timings: tuple[WordTiming, ...] = ()
 
     @property
     def duration_ms(self) -> float:
@@ -91,27 +106,28 @@ def synthesize(
 @functools.lru_cache(maxsize=256)
 def _synthesize(text: str, output_audio_format: str, ms_per_char: float) -> Speech:
     rate, encoding = OUTPUT_FORMATS[output_audio_format]
-    pcm, words = _render(text, rate, ms_per_char)
+    pcm, timings = _render(text, rate, ms_per_char)
+    words = tuple((w.start_ms, w.end_char) for w in timings)
     if encoding == "ulaw":
         audio, width = ulaw_encode(pcm), 1
     elif encoding == "alaw":
         audio, width = alaw_encode(pcm), 1
     else:
         audio, width = pcm, 2
-    return Speech(text, audio, rate, width, tuple(words))
+    return Speech(text, audio, rate, width, words, tuple(timings))
 
 
-def _render(text: str, rate: int, ms_per_char: float) -> tuple[bytes, list[tuple[float, int]]]:
+def _render(text: str, rate: int, ms_per_char: float) -> tuple[bytes, list[WordTiming]]:
     """Lay the words out in time and render them; returns (PCM16 bytes, word timings)."""
     segments: list[tuple[float, float, int]] = []  # (start_ms, duration_ms, syllables)
-    words: list[tuple[float, int]] = []
+    words: list[WordTiming] = []
     t = 20.0  # a short lead-in, as real TTS has
     for match in _WORD.finditer(text):
         word = match.group()
         duration = len(word) * ms_per_char
         syllables = max(1, len(_VOWEL_GROUPS.findall(word)))
         segments.append((t, duration, syllables))
-        words.append((t, match.end()))
+        words.append(WordTiming(t, duration, match.start(), match.end()))
         t += duration + ms_per_char  # the space after the word
         if word[-1] in ",;:":
             t += _COMMA_PAUSE_MS
