@@ -41,10 +41,9 @@ sys.path.insert(0, str(ROOT / "tests"))
 from azure.core.credentials import AzureKeyCredential  # noqa: E402
 
 from audio_device import VirtualCard  # noqa: E402
-from voiceagent import VoiceAgentSession  # noqa: E402
+from voiceagent import BargeInPolicy, VoiceAgentSession  # noqa: E402
 from voiceagent.audio import AudioFormat, AudioListener  # noqa: E402
 from voiceagent.audio.sounddevice_backend import SoundDeviceAudio  # noqa: E402
-from voiceagent.bargein import BargeInPolicy  # noqa: E402
 from voiceagent.emulator import Emulator  # noqa: E402
 from voiceagent.emulator.voice import synthesize  # noqa: E402
 

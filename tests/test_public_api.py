@@ -35,7 +35,16 @@ def test_import_does_not_load_portaudio_or_the_emulator() -> None:
 
 
 def test_module_dunder_all_names_exist() -> None:
-    for module in ("events", "dispatch", "bargein", "session", "transcript", "wire", "errors"):
+    for module in (
+        "events",
+        "dispatch",
+        "errors",
+        "session",
+        "session.turns",
+        "conversation",
+        "voicelive.wire",
+        "protocol.formats",
+    ):
         mod = importlib.import_module(f"voiceagent.{module}")
         for name in mod.__all__:
             assert hasattr(mod, name), f"voiceagent.{module}.{name}"

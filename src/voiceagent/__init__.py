@@ -1,61 +1,63 @@
 """voiceagent: embed a barge-in-capable voice agent backed by Azure AI Voice Live.
 
-The public surface is this module's ``__all__``. Optional parts import lazily: the PortAudio
-backend (``SoundDeviceAudio``, ``list_devices``) needs ``libportaudio2`` only when used, and the
-emulator lives in :mod:`voiceagent.emulator`.
+The public surface is this module's ``__all__``. Every name is imported on first use (PEP 562),
+so ``import voiceagent`` is cheap and ``import voiceagent.emulator`` loads neither the client
+(SDK, soxr) nor PortAudio. The PortAudio backend (``SoundDeviceAudio``, ``list_devices``) needs
+``libportaudio2`` only when used.
 """
 
 from __future__ import annotations
 
+import importlib
 from typing import TYPE_CHECKING, Any
 
-from .audio import AudioBackend, AudioFormat, AudioListener
-from .audio.memory import MemoryAudio
-from .audio.null import NullAudio
-from .audio.wav import WavAudio
-from .bargein import BargeInPolicy
-from .config import (
-    AgentConfig,
-    AzureCustomVoiceConfig,
-    AzurePersonalVoiceConfig,
-    AzureStandardVoiceConfig,
-    ClassicAgentConfig,
-    ConnectionConfig,
-    EndOfUtteranceDetection,
-    FunctionTool,
-    InputTranscription,
-    LlmInterimResponse,
-    OpenAIVoiceConfig,
-    ReconnectPolicy,
-    SessionOptions,
-    StaticInterimResponse,
-    TurnDetection,
-)
-from .errors import (
-    AudioError,
-    ConfigError,
-    ConnectError,
-    HandlerError,
-    SessionClosedError,
-    VoiceAgentError,
-)
-from .events import (
-    AgentInfo,
-    BargeIn,
-    HandlerFailed,
-    PlaybackFinished,
-    Reconnected,
-    Reconnecting,
-    SessionClosed,
-    SessionReady,
-    TurnLogged,
-)
-from .session import SessionState, VoiceAgentSession
-from .transcript import ConversationLog, SessionInfo, Turn
-
 if TYPE_CHECKING:
+    from .audio import AudioBackend, AudioFormat, AudioListener
     from .audio.devices import list_devices
+    from .audio.memory import MemoryAudio
+    from .audio.null import NullAudio
     from .audio.sounddevice_backend import SoundDeviceAudio
+    from .audio.wav import WavAudio
+    from .config import (
+        AgentConfig,
+        AzureCustomVoiceConfig,
+        AzurePersonalVoiceConfig,
+        AzureStandardVoiceConfig,
+        ClassicAgentConfig,
+        ConnectionConfig,
+        EndOfUtteranceDetection,
+        FunctionTool,
+        InputTranscription,
+        LlmInterimResponse,
+        OpenAIVoiceConfig,
+        ReconnectPolicy,
+        SessionOptions,
+        StaticInterimResponse,
+        TurnDetection,
+    )
+    from .conversation import ConversationLog, SessionInfo, Turn
+    from .errors import (
+        AudioError,
+        ConfigError,
+        ConnectError,
+        SessionClosedError,
+        SessionError,
+        VoiceAgentError,
+    )
+    from .events import (
+        AgentInfo,
+        BargeIn,
+        HandlerFailed,
+        PlaybackFinished,
+        ProtocolViolation,
+        Reconnected,
+        Reconnecting,
+        SessionClosed,
+        SessionReady,
+        TurnLogged,
+    )
+    from .session import SessionState, VoiceAgentSession
+    from .session.bargein import BargeInPolicy
 
 __version__ = "0.1.0"
 
@@ -78,7 +80,6 @@ __all__ = [
     "ConversationLog",
     "EndOfUtteranceDetection",
     "FunctionTool",
-    "HandlerError",
     "HandlerFailed",
     "InputTranscription",
     "LlmInterimResponse",
@@ -86,11 +87,13 @@ __all__ = [
     "NullAudio",
     "OpenAIVoiceConfig",
     "PlaybackFinished",
+    "ProtocolViolation",
     "ReconnectPolicy",
     "Reconnected",
     "Reconnecting",
     "SessionClosed",
     "SessionClosedError",
+    "SessionError",
     "SessionInfo",
     "SessionOptions",
     "SessionReady",
@@ -106,15 +109,64 @@ __all__ = [
     "list_devices",
 ]
 
+_WHERE: dict[str, str] = {
+    "AudioBackend": "audio",
+    "AudioFormat": "audio",
+    "AudioListener": "audio",
+    "MemoryAudio": "audio.memory",
+    "NullAudio": "audio.null",
+    "WavAudio": "audio.wav",
+    "SoundDeviceAudio": "audio.sounddevice_backend",
+    "list_devices": "audio.devices",
+    "BargeInPolicy": "session.bargein",
+    "AgentConfig": "config",
+    "AzureCustomVoiceConfig": "config",
+    "AzurePersonalVoiceConfig": "config",
+    "AzureStandardVoiceConfig": "config",
+    "ClassicAgentConfig": "config",
+    "ConnectionConfig": "config",
+    "EndOfUtteranceDetection": "config",
+    "FunctionTool": "config",
+    "InputTranscription": "config",
+    "LlmInterimResponse": "config",
+    "OpenAIVoiceConfig": "config",
+    "ReconnectPolicy": "config",
+    "SessionOptions": "config",
+    "StaticInterimResponse": "config",
+    "TurnDetection": "config",
+    "AudioError": "errors",
+    "ConfigError": "errors",
+    "ConnectError": "errors",
+    "SessionClosedError": "errors",
+    "SessionError": "errors",
+    "VoiceAgentError": "errors",
+    "AgentInfo": "events",
+    "BargeIn": "events",
+    "HandlerFailed": "events",
+    "PlaybackFinished": "events",
+    "ProtocolViolation": "events",
+    "Reconnected": "events",
+    "Reconnecting": "events",
+    "SessionClosed": "events",
+    "SessionReady": "events",
+    "TurnLogged": "events",
+    "SessionState": "session",
+    "VoiceAgentSession": "session",
+    "ConversationLog": "conversation",
+    "SessionInfo": "conversation",
+    "Turn": "conversation",
+}
+"""Public name -> the module (below this package) that defines it."""
+
 
 def __getattr__(name: str) -> Any:
-    # PortAudio is loaded only when the device backend is asked for.
-    if name == "SoundDeviceAudio":
-        from .audio.sounddevice_backend import SoundDeviceAudio
+    module = _WHERE.get(name)
+    if module is None:
+        raise AttributeError(f"module 'voiceagent' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
 
-        return SoundDeviceAudio
-    if name == "list_devices":
-        from .audio.devices import list_devices
 
-        return list_devices
-    raise AttributeError(f"module 'voiceagent' has no attribute {name!r}")
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])

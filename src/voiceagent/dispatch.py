@@ -85,11 +85,23 @@ class EventRegistry:
         ]
         return before - len(self._entries)
 
+    def wants(self, event_type: str) -> bool:
+        """Whether any handler would run for ``event_type`` (cheap: no list is built)."""
+        return any(e.matches(event_type) for e in self._entries)
+
     def handlers_for(self, event_type: str) -> list[Handler]:
         """The handlers an event of ``event_type`` would run, in order."""
         return [e.handler for e in self._entries if e.matches(event_type)]
 
     def _add(self, event: str, handler: H | None, *, once: bool) -> Callable[[H], H] | H:
+        if not isinstance(event, str):
+            name = getattr(event, "__name__", None)
+            if callable(event) and name:
+                raise TypeError(
+                    f"on()/once() needs the event name before the handler {name!r}: write "
+                    '@session.on("response.done"), not a bare @session.on'
+                )
+            raise TypeError(f"the event name must be a str such as 'response.done', got {event!r}")
         check_event_name(event)
 
         def register(fn: H) -> H:

@@ -11,8 +11,8 @@ __all__ = [
     "AudioError",
     "ConfigError",
     "ConnectError",
-    "HandlerError",
     "SessionClosedError",
+    "SessionError",
     "VoiceAgentError",
 ]
 
@@ -31,32 +31,33 @@ class ConnectError(VoiceAgentError):
     Attributes:
         endpoint: The endpoint that was tried, with every secret removed.
         status: The HTTP status of a failed handshake, when there was one.
+        retryable: Whether trying again later can help (throttling, a server error, a dropped
+            connection); None when unknown (decided from ``status`` and the cause).
     """
 
-    def __init__(self, message: str, *, endpoint: str = "", status: int | None = None) -> None:
+    def __init__(
+        self,
+        message: str,
+        *,
+        endpoint: str = "",
+        status: int | None = None,
+        retryable: bool | None = None,
+    ) -> None:
         super().__init__(message)
         self.endpoint = endpoint
         self.status = status
+        self.retryable = retryable
 
 
 class AudioError(VoiceAgentError):
     """An audio device or file could not be opened, or failed while running."""
 
 
-class HandlerError(VoiceAgentError):
-    """Wraps an exception raised by a user event handler (reported, never raised into the session).
+class SessionError(VoiceAgentError):
+    """The session failed in a way the library did not foresee (a bug: please report it).
 
-    Attributes:
-        event_type: The event type the handler was registered for.
-        handler: The handler that raised.
+    The original exception is chained as ``__cause__``.
     """
-
-    def __init__(self, event_type: str, handler: object, error: BaseException) -> None:
-        name = getattr(handler, "__qualname__", repr(handler))
-        super().__init__(f"handler {name} for {event_type!r} raised {error!r}")
-        self.event_type = event_type
-        self.handler = handler
-        self.__cause__ = error
 
 
 class SessionClosedError(VoiceAgentError):

@@ -30,6 +30,7 @@ __all__ = [
     "HandlerFailed",
     "LibraryEvent",
     "PlaybackFinished",
+    "ProtocolViolation",
     "Reconnected",
     "Reconnecting",
     "SessionClosed",
@@ -152,8 +153,28 @@ class HandlerFailed(LibraryEvent):
 
 
 @dataclass(frozen=True)
+class ProtocolViolation(LibraryEvent):
+    """The service sent a frame the session could not use; it was skipped, the session goes on.
+
+    Attributes:
+        event_type: The frame's ``type`` when it had one.
+        problem: What was wrong (e.g. ``"not JSON"``, ``"'delta' is missing"``).
+        excerpt: The start of the frame, with secrets redacted.
+    """
+
+    type: ClassVar[str] = "voiceagent.protocol_error"
+    event_type: str | None
+    problem: str
+    excerpt: str
+
+
+@dataclass(frozen=True)
 class SessionClosed(LibraryEvent):
-    """The session has closed; ``error`` says why when it was not asked to."""
+    """The session has closed; ``error`` says why when it was not asked to.
+
+    ``error`` is always a :class:`~voiceagent.VoiceAgentError` (its cause chained) or None when
+    the app closed the session.
+    """
 
     type: ClassVar[str] = "voiceagent.closed"
     error: BaseException | None = field(default=None, compare=False)
@@ -169,6 +190,7 @@ LIBRARY_EVENT_TYPES: frozenset[str] = frozenset(
         Reconnected,
         TurnLogged,
         HandlerFailed,
+        ProtocolViolation,
         SessionClosed,
     )
 )

@@ -16,10 +16,6 @@ MODULES = sorted(CONFIG_DIR.glob("*.py"))
 ALLOWED = ("voiceagent.errors", "voiceagent.redaction", "voiceagent.protocol", "voiceagent.config")
 ALLOWED_OUTSIDE = ("pydantic",)
 
-TEMPORARY = {("session.py", "voiceagent.voicelive.requests")}
-"""The deprecated ``SessionOptions.to_request_session`` wrapper; goes once the session calls
-``build_request_session`` itself."""
-
 
 def imports(path: Path) -> list[str]:
     """Every module ``path`` imports, at any depth (lazy imports included), made absolute."""
@@ -42,7 +38,7 @@ def test_config_imports_only_pure_layers(path: Path) -> None:
     for name in imports(path):
         top = name.split(".")[0]
         if name.startswith("voiceagent."):
-            ok = name.startswith(ALLOWED) or (path.name, name) in TEMPORARY
+            ok = name.startswith(ALLOWED)
             assert ok, f"{path.name} imports {name}"
         else:
             assert (

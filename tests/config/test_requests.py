@@ -49,13 +49,6 @@ def test_every_field_serialises_into_the_request_session() -> None:
     assert sent(full_options(), agent_mode=False) == FULL_SESSION_DICT
 
 
-def test_deprecated_to_request_session_is_model_mode() -> None:
-    options = full_options()
-    assert options.to_request_session().as_dict() == (
-        build_request_session(options, agent_mode=False).as_dict()
-    )
-
-
 def test_turn_detection_disabled_is_sent_as_null() -> None:
     for agent_mode in (False, True):
         body = sent(SessionOptions(turn_detection=None), agent_mode=agent_mode)

@@ -266,7 +266,10 @@ def resolve_connection(
         code["endpoint"] = endpoint
     if model is not None:
         code["model"] = model
-    wanted = [f for f in ("endpoint", "model", "api_version") if f not in code]
+    # In agent mode the agent picks its model: a VOICELIVE_MODEL left in a samples' .env must
+    # not be sent next to the agent parameters.
+    fields = ("endpoint", "api_version") if agent_mode else ("endpoint", "model", "api_version")
+    wanted = [f for f in fields if f not in code]
     if not agent_mode and not credential_given:
         wanted.append("api_key")
     elif "AZURE_VOICELIVE_API_KEY" in env:

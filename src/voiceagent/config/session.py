@@ -202,14 +202,3 @@ class SessionOptions(ConfigModel):
             if found is not None:
                 sources["voice"], values["voice"] = found
         return build_from_env(cls, values, sources)
-
-    def to_request_session(self) -> Any:
-        """Deprecated: use ``build_request_session(options, agent_mode=...)``.
-
-        Kept while the session and connection move to
-        :func:`voiceagent.voicelive.requests.build_request_session`; builds the model-mode
-        request (every default sent).
-        """
-        from ..voicelive.requests import build_request_session
-
-        return build_request_session(self, agent_mode=False)

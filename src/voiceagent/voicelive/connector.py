@@ -1,6 +1,6 @@
-"""Opening Voice Live connections: credentials, SDK ``connect()``, error mapping, reconnect policy.
+"""Opening Voice Live connections: credentials, SDK ``connect()``, error mapping.
 
-This is the only module of the library that imports ``azure.ai.voicelive.aio``. It
+With the rest of :mod:`voiceagent.voicelive`, the only code that imports the SDK. It
 
 * checks the mode (model, agent, classic agent) against the credential before any I/O
   (agent modes take Microsoft Entra ID tokens only);
@@ -12,7 +12,7 @@ This is the only module of the library that imports ``azure.ai.voicelive.aio``. 
   chaining the SDK exception (so no traceback shows it either);
 * keeps secrets out of the logs (:mod:`voiceagent.redaction`), including the SDK's own DEBUG
   ``Connecting to <url>`` line;
-* offers :func:`is_recoverable` and :class:`Backoff` for the session's reconnect loop.
+* leaves the reconnect decision to :mod:`.reconnect`.
 """
 
 from __future__ import annotations
@@ -20,23 +20,22 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
-import random
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from types import TracebackType
 from typing import Any, Literal, TypeAlias, cast
 
 import aiohttp
-from azure.ai.voicelive.aio import ConnectionClosed, VoiceLiveConnection, WebsocketConnectionOptions
 from azure.ai.voicelive.aio import ConnectionError as SdkConnectionError
+from azure.ai.voicelive.aio import VoiceLiveConnection, WebsocketConnectionOptions
 from azure.ai.voicelive.aio import connect as sdk_connect
 from azure.core.credentials import AccessToken, AzureKeyCredential, TokenCredential
 from azure.core.credentials_async import AsyncTokenCredential
 from azure.core.exceptions import ClientAuthenticationError
 
-from .config import AgentConfig, ClassicAgentConfig, ConnectionConfig, ReconnectPolicy
-from .errors import ConfigError, ConnectError
-from .redaction import (
+from ..config import AgentConfig, ClassicAgentConfig, ConnectionConfig
+from ..errors import ConfigError, ConnectError
+from ..redaction import (
     install_sdk_log_redaction,
     redact,
     redact_url,
@@ -46,14 +45,10 @@ from .redaction import (
 
 __all__ = [
     "CONNECTION_ERRORS",
-    "RECOVERABLE_CLOSE_CODES",
-    "Backoff",
     "ConnectionMode",
     "Credential",
     "VoiceLiveConnection",
     "VoiceLiveConnector",
-    "close_code",
-    "is_recoverable",
     "open_connection",
 ]
 
@@ -64,10 +59,6 @@ Credential: TypeAlias = AzureKeyCredential | AsyncTokenCredential | TokenCredent
 credential."""
 
 ConnectionMode = Literal["model", "agent", "classic_agent"]
-
-RECOVERABLE_CLOSE_CODES: frozenset[int] = frozenset({1001, 1005, 1006, 1011, 1012, 1013, 1015})
-"""WebSocket close codes after which reconnecting makes sense (going away, no status, abnormal,
-server error, restart, try again later, TLS failure)."""
 
 CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
     SdkConnectionError,
@@ -82,8 +73,9 @@ session instead of importing the SDK."""
 _ENTRA_ONLY = (
     "Voice Live agent mode accepts only Microsoft Entra ID tokens, not API keys. Pass a token "
     "credential (credential=None uses azure.identity.aio.DefaultAzureCredential; sign in with "
-    "`az login` or use a managed identity) and remove the API key "
-    "(ConnectionConfig.api_key / AZURE_VOICELIVE_API_KEY)"
+    "`az login` or use a managed identity) and remove the API key (AzureKeyCredential or "
+    "ConnectionConfig(api_key=...)); AZURE_VOICELIVE_API_KEY in the environment is ignored in "
+    "agent mode"
 )
 
 
@@ -158,7 +150,9 @@ class VoiceLiveConnector:
 
         async with VoiceLiveConnector(config, agent) as connector:
             async with connector.connect() as connection:
-                await connection.session.update(session=options.to_request_session())
+                await connection.session.update(
+                    session=build_request_session(options, agent_mode=connector.mode != "model")
+                )
 
     Args:
         config: Endpoint, API version, model/key and transport options.
@@ -480,93 +474,3 @@ async def open_connection(
         connector.connect() as connection,
     ):
         yield connection
-
-
-def close_code(exc: BaseException) -> int | None:
-    """The WebSocket close code carried by ``exc`` (the SDK's ``ConnectionClosed``), if any.
-
-    The SDK reports a socket that died without a closing handshake (TCP reset, abort) as
-    ``ConnectionClosed(1000, "Connection closed")``, as if it were a normal close; this returns
-    1006 (abnormal closure) for it. A real close frame with 1000 arrives with an empty reason.
-    """
-    if not isinstance(exc, ConnectionClosed):
-        return None
-    code = exc.code
-    if not isinstance(code, int):
-        return None
-    if code == 1000 and exc.reason == _SDK_CLOSED_REASON:
-        return 1006
-    return int(code)
-
-
-_SDK_CLOSED_REASON = "Connection closed"
-
-
-def is_recoverable(exc: BaseException) -> bool:
-    """Whether reconnecting after ``exc`` can help.
-
-    True for closes with a code in :data:`RECOVERABLE_CLOSE_CODES`, transport errors and
-    timeouts, and refused handshakes with HTTP 408, 429 or 5xx. False for a normal or policy
-    close, other HTTP statuses (bad credentials, endpoint, parameters), credential failures and
-    configuration errors.
-
-    Args:
-        exc: The exception that ended (or failed to open) a connection.
-
-    Returns:
-        Whether to try again (with a :class:`Backoff` delay).
-    """
-    if isinstance(exc, ConnectionClosed):
-        return close_code(exc) in RECOVERABLE_CLOSE_CODES
-    if isinstance(exc, ConnectError):
-        if exc.status is not None:
-            return exc.status in (408, 429) or exc.status >= 500
-        return not isinstance(exc.__cause__, ClientAuthenticationError)
-    if isinstance(exc, ConfigError):
-        return False
-    if isinstance(exc, SdkConnectionError):
-        # "Failed to parse message" is a protocol error, not a transport one.
-        return isinstance(exc.__cause__, (aiohttp.ClientError, OSError, asyncio.TimeoutError))
-    return isinstance(exc, (aiohttp.ClientError, ConnectionError, asyncio.TimeoutError))
-
-
-class Backoff:
-    """Exponential reconnect delays with jitter, bounded in size and number.
-
-    Delay ``n`` (from 0) is ``min(max_backoff, initial_backoff * 2**n)`` times a random factor
-    in ``[1 - jitter, 1 + jitter]``, capped at ``max_backoff``. After ``max_attempts`` delays,
-    :meth:`next_delay` returns ``None``. Call :meth:`reset` once a connection is healthy again.
-
-    Args:
-        policy: The reconnect policy (default: :class:`~voiceagent.config.ReconnectPolicy()`).
-        rng: A random generator (for reproducible tests).
-    """
-
-    def __init__(self, policy: ReconnectPolicy | None = None, *, rng: random.Random | None = None):
-        self._policy = policy or ReconnectPolicy()
-        self._rng = rng or random.Random()
-        self._attempts = 0
-
-    @property
-    def attempts(self) -> int:
-        """Delays handed out since the last reset."""
-        return self._attempts
-
-    @property
-    def exhausted(self) -> bool:
-        """Whether all attempts are used up."""
-        return self._attempts >= self._policy.max_attempts
-
-    def next_delay(self) -> float | None:
-        """The seconds to wait before the next attempt, or ``None`` when attempts are used up."""
-        if self.exhausted:
-            return None
-        policy = self._policy
-        base = min(policy.max_backoff, policy.initial_backoff * 2.0 ** min(self._attempts, 62))
-        factor = 1.0 + policy.jitter * self._rng.uniform(-1.0, 1.0)
-        self._attempts += 1
-        return max(0.0, min(policy.max_backoff, base * factor))
-
-    def reset(self) -> None:
-        """Start counting attempts from zero again."""
-        self._attempts = 0

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 from azure.core.credentials import AccessToken, AzureKeyCredential
 
-from test_config import FULL_SESSION_DICT, full_options
+from config.full_session import FULL_SESSION_DICT, full_options
 from voiceagent.config import (
     AgentConfig,
     ClassicAgentConfig,
@@ -27,17 +27,12 @@ from voiceagent.config import (
     ReconnectPolicy,
     SessionOptions,
 )
-from voiceagent.connection import (
-    CONNECTION_ERRORS,
-    RECOVERABLE_CLOSE_CODES,
-    Backoff,
-    VoiceLiveConnector,
-    close_code,
-    is_recoverable,
-    open_connection,
-)
 from voiceagent.emulator import Emulator
 from voiceagent.errors import ConfigError, ConnectError
+from voiceagent.protocol.close_codes import RECOVERABLE_CLOSE_CODES
+from voiceagent.voicelive.connector import CONNECTION_ERRORS, VoiceLiveConnector, open_connection
+from voiceagent.voicelive.reconnect import Backoff, close_code, is_recoverable
+from voiceagent.voicelive.requests import build_request_session
 
 KEY = "emulator-key"
 TOKEN = "emulator-token"
@@ -448,7 +443,9 @@ async def test_every_session_option_reaches_the_server(emulator: Emulator) -> No
     config = ConnectionConfig(endpoint=emulator.endpoint, model="gpt-realtime", api_key=KEY)
     async with open_connection(config) as connection:
         session = await emulator.wait_for_session(timeout=5)
-        await connection.session.update(session=full_options().to_request_session())
+        await connection.session.update(
+            session=build_request_session(full_options(), agent_mode=False)
+        )
         update = await session.wait_for_client_event("session.update", timeout=5)
         while (await asyncio.wait_for(connection.recv(), 5)).type != "session.updated":
             pass
@@ -461,7 +458,7 @@ async def test_disabled_turn_detection_reaches_the_server_as_null(emulator: Emul
     options = SessionOptions(turn_detection=None, voice="alloy")
     async with open_connection(config) as connection:
         session = await emulator.wait_for_session(timeout=5)
-        await connection.session.update(session=options.to_request_session())
+        await connection.session.update(session=build_request_session(options, agent_mode=False))
         update = await session.wait_for_client_event("session.update", timeout=5)
     assert update["session"]["turn_detection"] is None
     assert update["session"]["voice"] == {"type": "openai", "name": "alloy"}
@@ -483,7 +480,7 @@ async def test_no_secret_in_any_log_record_at_debug(
         ) as connection:
             await open_emu.wait_for_session(timeout=5)
             await connection.session.update(
-                session=SessionOptions(voice="alloy").to_request_session()
+                session=build_request_session(SessionOptions(voice="alloy"), agent_mode=False)
             )
             while (await asyncio.wait_for(connection.recv(), 5)).type != "session.updated":
                 pass

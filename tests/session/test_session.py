@@ -15,6 +15,7 @@ from voiceagent import (
     AgentConfig,
     BargeInPolicy,
     ConnectError,
+    InputTranscription,
     SessionOptions,
     SessionState,
     VoiceAgentSession,
@@ -45,7 +46,11 @@ async def test_full_voice_turn_with_memory_backend() -> None:
         emu.script.user_says("what is the weather like")
         audio = MemoryAudio(speed=4.0)
         session = VoiceAgentSession(
-            emu.endpoint, AGENT, credential=EmulatorCredential(TOKEN), audio=audio
+            emu.endpoint,
+            AGENT,
+            credential=EmulatorCredential(TOKEN),
+            audio=audio,
+            options=SessionOptions(input_transcription=InputTranscription(model="azure-speech")),
         )
         order: list[str] = []
         session.on("*", lambda e: order.append(e.type))

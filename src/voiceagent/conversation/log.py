@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Literal
 
-from .events import AgentInfo
+from ..errors import ConfigError
+from ..events import AgentInfo
 
 __all__ = ["ConversationLog", "SessionInfo", "Turn"]
 
@@ -57,9 +59,10 @@ class ConversationLog:
     """
 
     def __init__(self, path: str | Path | None = None) -> None:
-        self.path = Path(path) if path is not None else None
+        self.path = _check_path(path) if path is not None else None
         self.sessions: list[SessionInfo] = []
         self.turns: list[Turn] = []
+        self._write_failed = False
 
     def add_session(self, info: SessionInfo) -> None:
         """Record a (re)connected session's metadata."""
@@ -90,9 +93,54 @@ class ConversationLog:
         if self.path is None:
             return
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with self.path.open("a", encoding="utf-8") as f:
+            _make_private_dir(self.path.parent)
+            # Transcripts are personal data: the file is created readable by its owner only.
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            with os.fdopen(fd, "a", encoding="utf-8") as f:
                 f.write(json.dumps(record, ensure_ascii=False) + "\n")
-        except OSError:
-            # A full disk must not stop the conversation; the turn stays in memory.
-            log.exception("could not write the conversation log to %s", self.path)
+        except OSError as exc:
+            # A full disk must not stop the conversation; the turn stays in memory. Said once,
+            # not once per line.
+            if not self._write_failed:
+                self._write_failed = True
+                log.error(
+                    "could not write the conversation log to %s (%s); turns are kept in memory "
+                    "(ConversationLog.turns) only from now on",
+                    self.path,
+                    exc,
+                )
+
+
+def _make_private_dir(directory: Path) -> None:
+    """Create ``directory`` (and parents) 0700; an existing one is left as it is."""
+    if not directory.is_dir():
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+
+
+def _check_path(path: str | Path) -> Path:
+    if not isinstance(path, (str, os.PathLike)):
+        raise ConfigError(
+            f"log_path must be a file path (str or pathlib.Path), got {type(path).__name__}"
+        )
+    resolved = Path(path)
+    if not str(path).strip():
+        raise ConfigError("log_path is empty; pass a file path such as 'logs/conversation.jsonl'")
+    if resolved.is_dir():
+        raise ConfigError(
+            f"log_path {str(resolved)!r} is a directory; pass a file path inside it, such as "
+            f"{str(resolved / 'conversation.jsonl')!r}"
+        )
+    for parent in resolved.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise ConfigError(
+                    f"log_path {str(resolved)!r} cannot be created: {str(parent)!r} is a file, "
+                    "not a directory"
+                )
+            if not os.access(parent, os.W_OK | os.X_OK):
+                raise ConfigError(
+                    f"log_path {str(resolved)!r} cannot be created: no write permission in "
+                    f"{str(parent)!r}; choose another directory"
+                )
+            break
+    return resolved

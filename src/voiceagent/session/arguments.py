@@ -1,0 +1,129 @@
+"""Checks of the session's constructor arguments: every mistake is a clear error at once.
+
+Each message names the argument, what was wrong with it and how to fix it, before anything is
+opened or sent.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from ..audio.base import AudioBackend
+from ..config import AgentConfig, ClassicAgentConfig, SessionOptions
+from ..errors import ConfigError
+from .bargein import BargeInPolicy
+
+__all__ = [
+    "LLM_GREETING",
+    "check_agent",
+    "check_audio",
+    "check_barge_in",
+    "check_greeting",
+    "check_options",
+    "check_text",
+    "check_timeout",
+]
+
+LLM_GREETING = "llm"
+"""``greeting=`` value for a greeting the agent words itself."""
+
+_AUDIO_METHODS = ("start", "stop", "play", "flush", "played_frames")
+
+
+def check_agent(agent: object) -> AgentConfig | ClassicAgentConfig | None:
+    """``agent=``: an :class:`AgentConfig`, a :class:`ClassicAgentConfig` or None."""
+    if agent is None or isinstance(agent, (AgentConfig, ClassicAgentConfig)):
+        return agent
+    if isinstance(agent, str):
+        raise ConfigError(
+            f"agent must be an AgentConfig, not the string {agent!r}: write "
+            f"agent=AgentConfig(agent_name={agent!r}, project_name='<your Foundry project>')"
+        )
+    raise ConfigError(
+        f"agent must be an AgentConfig (or a ClassicAgentConfig), got {type(agent).__name__}; "
+        "pass None (model mode) to talk to a model instead"
+    )
+
+
+def check_options(options: object) -> SessionOptions:
+    """``options=``: a :class:`SessionOptions` or None (the defaults)."""
+    if options is None:
+        return SessionOptions()
+    if isinstance(options, SessionOptions):
+        return options
+    if isinstance(options, dict):
+        raise ConfigError(
+            "options must be a SessionOptions, not a dict: write "
+            "options=SessionOptions(**your_dict) (its fields are checked there, by name)"
+        )
+    raise ConfigError(f"options must be a SessionOptions, got {type(options).__name__}")
+
+
+def check_greeting(greeting: object) -> str | None:
+    """``greeting=``: None, ``"llm"`` (any case) or a non-empty text to speak verbatim."""
+    if greeting is None:
+        return None
+    if not isinstance(greeting, str):
+        raise ConfigError(
+            f"greeting must be None, 'llm' or a text to speak, got {type(greeting).__name__} "
+            f"{greeting!r}"
+        )
+    text = greeting.strip()
+    if not text:
+        raise ConfigError(
+            "greeting is empty; pass None (the user speaks first), 'llm' (the agent greets in "
+            "its own words) or the sentence to speak"
+        )
+    if text.lower() == LLM_GREETING:
+        return LLM_GREETING  # "LLM" is the mode, not a one-word greeting to read out
+    return greeting
+
+
+def check_audio(audio: object) -> AudioBackend | None:
+    """``audio=``: an :class:`~voiceagent.AudioBackend` or None (the default sound devices)."""
+    if audio is None:
+        return None
+    missing = [name for name in _AUDIO_METHODS if not callable(getattr(audio, name, None))]
+    if not missing:
+        return audio  # type: ignore[return-value]  # structurally an AudioBackend
+    if isinstance(audio, str):
+        raise ConfigError(
+            f"audio must be an audio backend object, not the string {audio!r}: pass None for "
+            "the default devices, SoundDeviceAudio(input_device=..., output_device=...) to "
+            "choose devices, or WavAudio/MemoryAudio/NullAudio"
+        )
+    raise ConfigError(
+        f"audio must be an AudioBackend; {type(audio).__name__} lacks {', '.join(missing)} "
+        "(see voiceagent.AudioBackend for the contract)"
+    )
+
+
+def check_barge_in(policy: object) -> BargeInPolicy:
+    """``barge_in=``: a :class:`BargeInPolicy` or None (the default)."""
+    if policy is None:
+        return BargeInPolicy()
+    if isinstance(policy, BargeInPolicy):
+        return policy
+    raise ConfigError(
+        f"barge_in must be a BargeInPolicy, got {type(policy).__name__}; e.g. "
+        "BargeInPolicy(cancel_response='always')"
+    )
+
+
+def check_timeout(name: str, value: object) -> float:
+    """A positive, finite number of seconds (bools are not numbers)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigError(f"{name} must be a number of seconds, got {value!r}")
+    if not math.isfinite(value) or value <= 0:
+        raise ConfigError(f"{name} must be a positive number of seconds, got {value!r}")
+    return float(value)
+
+
+def check_text(name: str, text: Any) -> str:
+    """A non-empty text to send (``send_text``, ``say``)."""
+    if not isinstance(text, str):
+        raise ConfigError(f"{name} needs a str, got {type(text).__name__} {text!r}")
+    if not text.strip():
+        raise ConfigError(f"{name} needs a non-empty text; nothing was sent")
+    return text
