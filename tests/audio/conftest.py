@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import subprocess
 import sys
@@ -16,7 +17,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import contextlib
 
-from audio_device import VirtualCard
+from audio_device import VirtualCard, reinit_portaudio
 
 SPEECH_TEXT = "Hello, what is the weather like today?"
 
@@ -74,6 +75,36 @@ def virtual_card_48k(tmp_path: Path) -> Iterator[VirtualCard]:
         yield card
     finally:
         card.close()
+
+
+NO_INPUT_CARD = "pcm.!default {\n    type asym\n    playback.pcm { type null }\n}\n"
+"""An ALSA configuration whose only device is a speaker (PortAudio: 0 in, 128 out)."""
+NO_DEVICE_CARD = "pcm.!default {\n    type asym\n}\n"
+"""An ALSA configuration with a default PCM that opens in neither direction: no devices."""
+
+
+@pytest.fixture
+def alsa_config(tmp_path: Path) -> Iterator[Callable[[str], None]]:
+    """Point ALSA (and a re-initialised PortAudio) at a configuration text for this test.
+
+    For device-selection errors only: no streams are meant to open on these configurations.
+    """
+    saved = os.environ.get("ALSA_CONFIG_PATH")
+
+    def use(text: str) -> None:
+        path = tmp_path / "asound-test.conf"
+        path.write_text(text)
+        os.environ["ALSA_CONFIG_PATH"] = str(path)
+        reinit_portaudio()
+
+    try:
+        yield use
+    finally:
+        if saved is None:
+            os.environ.pop("ALSA_CONFIG_PATH", None)
+        else:
+            os.environ["ALSA_CONFIG_PATH"] = saved
+        reinit_portaudio()
 
 
 def tone(

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .base import AudioBackend, AudioListener
+from .base import AudioBackend, AudioListener, ReadyAwareListener
 from .echo_gate import EchoGate
 from .format import AudioFormat
 from .null import NullAudio
@@ -26,6 +26,7 @@ __all__ = [
     "DeviceInfo",
     "EchoGate",
     "NullAudio",
+    "ReadyAwareListener",
     "SoundDeviceAudio",
     "WavAudio",
     "list_devices",

@@ -15,6 +15,22 @@ Frame contract (every method and callback):
 * **Threads**: every method is called on the event loop thread; every listener callback must be
   delivered on the event loop thread (a device backend hands over from its audio thread with
   ``loop.call_soon_threadsafe``).
+
+Order (start before connect): the session calls ``start`` **before** it contacts the service,
+so that a missing microphone or a bad device name fails before any network traffic. A backend
+must therefore tolerate any delay between ``start`` and the first ``play`` (a connection takes
+seconds; a failed one is followed by ``stop`` without any ``play``): it keeps its clock running
+and outputs silence meanwhile. Microphone blocks delivered before the session is ready are
+dropped by the session, which is right for a live microphone (that audio is in the past). A
+backend whose microphone is a *script* (a file, fed bytes) would lose its beginning that way: when
+the listener is a :class:`ReadyAwareListener` it awaits ``listener.wait_ready()`` before its
+first block (:func:`wait_until_ready`); ``WavAudio`` and ``MemoryAudio`` do.
+
+Per-item counts: ``played_frames`` answers for every item played since ``start``, until the
+backend is started again. There is deliberately no "forget this item" call: the session never
+tells a backend that an item is finished (it may still ask about an interrupted item after a
+reconnect), and a count costs a few dozen bytes per assistant item, so an hour of conversation
+keeps a few kilobytes.
 """
 
 from __future__ import annotations
@@ -23,7 +39,7 @@ from typing import Protocol, runtime_checkable
 
 from .format import AudioFormat
 
-__all__ = ["AudioBackend", "AudioListener"]
+__all__ = ["AudioBackend", "AudioListener", "ReadyAwareListener", "wait_until_ready"]
 
 
 class AudioListener(Protocol):
@@ -37,15 +53,37 @@ class AudioListener(Protocol):
 
 
 @runtime_checkable
+class ReadyAwareListener(AudioListener, Protocol):
+    """A listener that can say when microphone audio starts to matter (the session's does)."""
+
+    async def wait_ready(self) -> None:
+        """Return once the session is connected and uses microphone audio.
+
+        Backends with a scripted microphone await it before delivering their first block; it
+        may never return (the connection failed), in which case the backend is stopped.
+        """
+
+
+async def wait_until_ready(listener: AudioListener) -> None:
+    """Await ``listener.wait_ready()`` if the listener has it; return at once otherwise."""
+    if isinstance(listener, ReadyAwareListener):
+        await listener.wait_ready()
+
+
+@runtime_checkable
 class AudioBackend(Protocol):
     """A microphone and a speaker, as the session sees them.
 
-    Lifecycle: ``start`` once, then any number of ``play``/``flush`` calls, then ``stop``
+    Lifecycle: ``start`` once (possibly long before the first ``play``: the session starts
+    the audio before it connects), then any number of ``play``/``flush`` calls, then ``stop``
     (safe to call twice, and after a failed ``start``).
     """
 
     async def start(self, fmt: AudioFormat, listener: AudioListener) -> None:
         """Open the devices and begin capture; raise :class:`~voiceagent.AudioError` if impossible.
+
+        Called before the session connects: every check that can fail (device exists, format
+        accepted, file readable) belongs here, not in the first ``play``.
 
         Args:
             fmt: The PCM format the session sends and expects.
@@ -69,7 +107,11 @@ class AudioBackend(Protocol):
         """
 
     def played_frames(self, item_id: str) -> int:
-        """Frames of ``item_id`` actually handed to the output device (heard), not merely queued."""
+        """Frames of ``item_id`` actually handed to the output device (heard), not merely queued.
+
+        0 for an item never played. Counts are kept from ``start`` on (see the module notes:
+        there is no call to forget an item).
+        """
 
     @property
     def is_playing(self) -> bool:

@@ -121,14 +121,17 @@ def resolve_device(spec: int | str | None, direction: Direction) -> DeviceInfo:
     """Choose the device for one direction.
 
     Args:
-        spec: ``None`` for the system default, a PortAudio index, or a name or part of one
+        spec: ``None`` for the system default, a PortAudio index (an ``int``, or a string of
+            digits such as ``"1"``, as a command line passes it), or a name or part of one
             (case-insensitive). An exact name wins over partial matches; several partial matches
             are an error, so that the choice never depends on enumeration order.
         direction: ``"input"`` (microphone) or ``"output"`` (speaker).
 
     Raises:
-        AudioError: No such device, an ambiguous name, or a device without channels in that
-            direction. The message lists the devices seen and how to choose one.
+        AudioError: No device at all, none with channels in that direction, no such index or
+            name, or an ambiguous name. The message names the device asked for, lists the
+            devices seen (or says that there are none and what to install or use instead) and
+            says how to choose one.
     """
     devices = list_devices()
     chan = "max_input_channels" if direction == "input" else "max_output_channels"
@@ -137,8 +140,13 @@ def resolve_device(spec: int | str | None, direction: Direction) -> DeviceInfo:
         flag = "is_default_input" if direction == "input" else "is_default_output"
         found = [d for d in usable if getattr(d, flag)] or usable[:1]
         if not found:
-            raise AudioError(f"no {direction} device found. " + _seen(devices, direction))
+            what = "microphone" if direction == "input" else "speaker"
+            raise AudioError(
+                f"no {direction} device found: there is no {what}. " + _seen(devices, direction)
+            )
         return found[0]
+    if isinstance(spec, str) and spec.strip().isdigit():
+        spec = int(spec.strip())
     if isinstance(spec, int):
         match = [d for d in devices if d.index == spec]
         if not match:
@@ -166,11 +174,18 @@ def resolve_device(spec: int | str | None, direction: Direction) -> DeviceInfo:
 def _seen(devices: list[DeviceInfo], direction: Direction) -> str:
     if not devices:
         return (
-            "PortAudio sees no audio devices at all (on Linux: is the user in the 'audio' group, "
-            "is a sound server or ALSA card present?)."
+            "PortAudio sees no audio devices at all. On a server or in a container there is no "
+            "sound card: use audio=WavAudio(...) or audio=NullAudio(), or pass the host's sound "
+            "device into the container. On a Linux desktop, check that the user is in the "
+            "'audio' group and that ALSA reaches the sound server (Debian/Ubuntu: sudo apt-get "
+            "install pipewire-alsa, or libasound2-plugins for PulseAudio)."
         )
     listing = "; ".join(d.describe() for d in devices)
+    chan = "max_input_channels" if direction == "input" else "max_output_channels"
+    none = "" if any(getattr(d, chan) for d in devices) else f" None has {direction} channels."
+    what = "microphone" if direction == "input" else "speaker"
     return (
-        f"Devices seen: {listing}. Choose with {direction}_device=<index or part of the name> "
-        "(python -m sounddevice lists them too)."
+        f"Devices seen: {listing}.{none} Choose with {direction}_device=<index or part of the "
+        f"name> (python -m sounddevice lists them too); without a {what}, use WavAudio or "
+        "NullAudio."
     )

@@ -17,6 +17,9 @@ counted when playback ran dry in the middle of an item, i.e. more audio of the i
 drained arrives later without a flush in between; an overrun when ``push`` would exceed
 ``max_frames`` (the excess, newest audio is dropped and counted).
 
+Per-item counts are kept for the queue's lifetime (a backend makes a new queue per ``start``):
+there is no call to forget an item, see :mod:`voiceagent.audio.base`.
+
 All methods are thread-safe; ``read_into`` holds the lock only while copying one block.
 """
 
@@ -180,11 +183,6 @@ class PlaybackQueue:
         """Frames of ``item_id`` handed to the device so far (0 for an unknown item)."""
         with self._lock:
             return self._played.get(item_id, 0)
-
-    def forget(self, item_id: str) -> None:
-        """Drop the played count of an item nobody will ask about again (bounded memory)."""
-        with self._lock:
-            self._played.pop(item_id, None)
 
     @property
     def queued_frames(self) -> int:

@@ -7,6 +7,10 @@ uses. So ``flush`` cuts the output at the same place a real device would, ``play
 counts what that device would have played, and the output file is exactly what would have been
 heard, barge-in cuts and fades included.
 
+The clock starts at ``start``, or, when the listener is a
+:class:`~voiceagent.audio.ReadyAwareListener`, once its ``wait_ready()`` returns,
+so that no part of the input file is spent while the session is still connecting.
+
 Clock: with ``realtime=True`` ticks follow the event loop clock (one block per block duration).
 With ``realtime=False`` ticks run as fast as the event loop allows while there is microphone input
 left or output queued; when neither, the clock waits for the next ``play`` (no silence is
@@ -27,7 +31,7 @@ import numpy as np
 import numpy.typing as npt
 
 from ..errors import AudioError
-from .base import AudioListener
+from .base import AudioListener, wait_until_ready
 from .format import AudioFormat
 from .jitter import PlaybackQueue
 from .wav_file import WavInfo, inspect_wav, read_wav
@@ -201,6 +205,8 @@ class WavAudio:
         period = self._fmt.block_ms / 1000.0
         out = np.zeros(block, dtype=np.int16)
         silence = bytes(self._fmt.block_bytes)
+        assert self._listener is not None
+        await wait_until_ready(self._listener)  # a scripted microphone waits for the session
         next_tick = loop.time()
         was_playing = False
         while True:
