@@ -4,6 +4,11 @@ It behaves like a device, not like a list: a virtual clock ticks once per block;
 one microphone block to the session and takes one block from the playback queue. So "played"
 means what a device would have played by now, and barge-in, truncation and playback-finished
 behave as they do on real hardware. ``speed`` runs the clock faster than real time for tests.
+
+Memory stays bounded: the speaker output (``timeline``, ``heard``, ``played_audio``) is kept for
+the last ``keep_seconds`` of device time only (60 s by default: under 3 MB at 24 kHz, whatever
+the session's length); silent blocks cost no audio bytes. ``keep_seconds=None`` keeps everything
+(about 170 MB per hour of device time). Per-item played counts are always kept.
 """
 
 from __future__ import annotations
@@ -11,16 +16,20 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 from collections import deque
 from collections.abc import Callable
 
 from ..errors import AudioError
-from .base import AudioListener
+from .base import AudioListener, wait_until_ready
 from .format import AudioFormat
 
 __all__ = ["MemoryAudio"]
 
 log = logging.getLogger(__name__)
+
+_Segment = tuple[str, int, int]  # item id, first byte, end byte within a block
+_Block = tuple[bytes, tuple[_Segment, ...]]  # what one tick played, and whose audio it was
 
 # Ticks the clock may run back-to-back to catch up after the event loop was busy; beyond this
 # the memory device "drops" time as a real one would overrun.
@@ -35,6 +44,14 @@ class MemoryAudio:
         block_frames: Frames per tick; default: the session format's block (20 ms).
         silence_when_idle: Deliver silence when no scripted input is queued, as a real
             microphone would; False delivers nothing.
+        keep_seconds: Seconds of device time of speaker output to keep for ``timeline``,
+            ``heard`` and ``played_audio`` (the most recent ones); None keeps all of it. The
+            default, 60 s, holds any short test conversation whole and bounds a long run to
+            under 3 MB at 24 kHz.
+
+    The clock starts at ``start``, or, when the listener is a
+    :class:`~voiceagent.audio.ReadyAwareListener`, once its ``wait_ready()`` returns, so that
+    audio fed before the session is connected is delivered, not dropped.
     """
 
     def __init__(
@@ -43,10 +60,14 @@ class MemoryAudio:
         speed: float = 1.0,
         block_frames: int | None = None,
         silence_when_idle: bool = True,
+        keep_seconds: float | None = 60.0,
     ) -> None:
         if speed <= 0:
             raise ValueError(f"speed must be > 0, got {speed}")
+        if keep_seconds is not None and keep_seconds < 0:
+            raise ValueError(f"keep_seconds must be >= 0 or None, got {keep_seconds}")
         self.speed = speed
+        self.keep_seconds = keep_seconds
         self._block_frames = block_frames
         self._silence_when_idle = silence_when_idle
         self.format = AudioFormat()
@@ -55,10 +76,12 @@ class MemoryAudio:
         self._input = bytearray()
         self._input_waiters: list[asyncio.Future[None]] = []
         self._queue: deque[tuple[str, bytes]] = deque()
+        self._queue_offset = 0  # bytes of _queue[0] already played
         self._played: dict[str, int] = {}
-        self._heard: dict[str, bytearray] = {}
-        self.timeline = bytearray()
-        """Everything the virtual speaker output since start, silence included."""
+        self._played_total = 0
+        self._first_tick: dict[str, int] = {}  # tick that played an item's first frame
+        self._blocks: deque[_Block] = deque()
+        self._silence = b""
         self.ticks = 0
         """Blocks the clock has run."""
         self._tick_waiters: list[tuple[Callable[[], bool], asyncio.Future[None]]] = []
@@ -91,7 +114,7 @@ class MemoryAudio:
     async def wait_heard(self, ms: float, timeout: float | None = None) -> None:
         """Wait until at least ``ms`` of assistant audio has been played in all."""
         frames = self.format.ms_to_frames(ms)
-        await self._wait(lambda: sum(self._played.values()) >= frames, timeout)
+        await self._wait(lambda: self._played_total >= frames, timeout)
 
     async def _wait(self, predicate: Callable[[], bool], timeout: float | None) -> None:
         if predicate():
@@ -104,13 +127,47 @@ class MemoryAudio:
             self._tick_waiters = [(p, f) for p, f in self._tick_waiters if f is not fut]
 
     def played_audio(self, item_id: str) -> bytes:
-        """The audio of ``item_id`` the virtual speaker actually played."""
-        return bytes(self._heard.get(item_id, b""))
+        """The audio of ``item_id`` the virtual speaker actually played (b"" if none).
+
+        Raises:
+            AudioError: The item began playing more than ``keep_seconds`` ago, so its start is
+                no longer kept (pass ``keep_seconds=None`` to keep everything).
+        """
+        first = self._first_tick.get(item_id)
+        if first is None:
+            return b""
+        oldest = self.ticks - len(self._blocks) + 1
+        if first < oldest:
+            ago = (self.ticks - first + 1) * self.format.block_ms / 1000.0
+            raise AudioError(
+                f"item {item_id!r} began playing {ago:.1f} s of device time ago, but MemoryAudio "
+                f"keeps only the last {self.keep_seconds:g} s of speaker output; create it with "
+                "MemoryAudio(keep_seconds=None) to keep everything, or a larger keep_seconds"
+            )
+        return b"".join(
+            block[a:b] for block, segments in self._blocks for i, a, b in segments if i == item_id
+        )
 
     @property
     def heard(self) -> bytes:
-        """All assistant audio played, in order, without the idle silence between turns."""
-        return b"".join(bytes(v) for v in self._heard.values())
+        """Assistant audio played in the last ``keep_seconds``, in order, without silence."""
+        return b"".join(block[a:b] for block, segments in self._blocks for _, a, b in segments)
+
+    @property
+    def timeline(self) -> bytes:
+        """What the virtual speaker output in the last ``keep_seconds``, silence included."""
+        return b"".join(block for block, _ in self._blocks)
+
+    @property
+    def retained_bytes(self) -> int:
+        """Audio bytes held now: kept speaker output, queued playback, unconsumed input.
+
+        Bounded by ``keep_seconds`` plus what is queued; silent blocks count nothing (they
+        share one buffer).
+        """
+        kept = sum(len(b) for b, _ in self._blocks if b is not self._silence)
+        queued = sum(len(pcm) for _, pcm in self._queue) - self._queue_offset
+        return kept + queued + len(self._input)
 
     # --- AudioBackend --------------------------------------------------------------------
 
@@ -120,6 +177,11 @@ class MemoryAudio:
             raise AudioError("MemoryAudio already started")
         block = self._block_frames or fmt.block_frames
         self.format = AudioFormat(sample_rate=fmt.sample_rate, block_frames=block)
+        self._silence = bytes(self.format.block_bytes)
+        keep = None
+        if self.keep_seconds is not None:
+            keep = math.ceil(self.keep_seconds * fmt.sample_rate / block)
+        self._blocks = deque(self._blocks, maxlen=keep)
         self._listener = listener
         self._task = asyncio.create_task(self._run(), name="voiceagent-memory-audio")
 
@@ -131,6 +193,7 @@ class MemoryAudio:
     def flush(self) -> None:
         """Drop everything queued; the next tick is silent."""
         self._queue.clear()
+        self._queue_offset = 0
 
     def played_frames(self, item_id: str) -> int:
         """Frames of ``item_id`` the virtual speaker played."""
@@ -154,6 +217,8 @@ class MemoryAudio:
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
         period = self.format.block_frames / self.format.sample_rate / self.speed
+        assert self._listener is not None
+        await wait_until_ready(self._listener)  # scripted input waits for the session
         next_tick = loop.time()
         while True:
             late_ticks = 0
@@ -184,20 +249,27 @@ class MemoryAudio:
 
     def _play_block(self, block_bytes: int) -> None:
         out = bytearray()
+        segments: list[_Segment] = []
         while self._queue and len(out) < block_bytes:
             item_id, pcm = self._queue[0]
-            take = pcm[: block_bytes - len(out)]
-            out += take
-            self._played[item_id] = self._played.get(item_id, 0) + len(take) // 2
-            self._heard.setdefault(item_id, bytearray()).extend(take)
-            if len(take) == len(pcm):
+            start = self._queue_offset
+            take = min(len(pcm) - start, block_bytes - len(out))
+            segments.append((item_id, len(out), len(out) + take))
+            out += pcm[start : start + take]
+            self._played[item_id] = self._played.get(item_id, 0) + take // 2
+            self._played_total += take // 2
+            self._first_tick.setdefault(item_id, self.ticks)
+            if start + take == len(pcm):
                 self._queue.popleft()
+                self._queue_offset = 0
             else:
-                self._queue[0] = (item_id, pcm[len(take) :])
-        played_something = bool(out)
-        out += bytes(block_bytes - len(out))
-        self.timeline += out
-        if played_something and not self._queue:
+                self._queue_offset = start + take
+        if segments:
+            out += bytes(block_bytes - len(out))
+            self._blocks.append((bytes(out), tuple(segments)))
+        else:
+            self._blocks.append((self._silence, ()))
+        if segments and not self._queue:
             assert self._listener is not None
             self._listener.on_playback_idle()
         for predicate, fut in self._tick_waiters:
