@@ -35,6 +35,8 @@ async def test_voice_turn_event_order_and_audio() -> None:
         async with model_connection(emu.endpoint) as conn:
             first = await conn.recv()
             assert first.type == "session.created"
+            await conn.session.update(session={"input_audio_transcription": {"model": "whisper-1"}})
+            await recv_until(conn, "session.updated")
             await send_audio(conn, silence(200) + speech_pcm() + silence(800))
             events = await recv_until(conn, "response.done")
         names = types_of(events)

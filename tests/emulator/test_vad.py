@@ -92,6 +92,8 @@ async def test_sdk_turn_with_real_speech(tmp_path: Path) -> None:
     pcm = espeak_pcm(tmp_path, "What is the weather like in Paris today?")
     async with Emulator(realtime=False) as emu, model_connection(emu.endpoint) as conn:
         await conn.recv()
+        await conn.session.update(session={"input_audio_transcription": {"model": "whisper-1"}})
+        await recv_until(conn, "session.updated")
         emu.script.user_says("what is the weather like in Paris today")
         await send_audio(conn, silence(500) + pcm + silence(700))
         events = await recv_until(conn, "conversation.item.input_audio_transcription.completed")
@@ -161,7 +163,9 @@ async def test_input_formats_and_rates(fmt: str, rate: int) -> None:
 async def test_manual_commit_without_vad() -> None:
     async with Emulator(realtime=False) as emu, model_connection(emu.endpoint) as conn:
         await conn.recv()
-        await conn.session.update(session={"turn_detection": None})
+        await conn.session.update(
+            session={"turn_detection": None, "input_audio_transcription": {"model": "whisper-1"}}
+        )
         await recv_until(conn, "session.updated")
         emu.script.user_says("book a table")
         await send_audio(conn, speech_pcm() + silence(800))
@@ -192,7 +196,10 @@ async def test_commit_with_too_little_audio_is_an_error() -> None:
 
 
 async def test_unscripted_speech_has_default_transcript() -> None:
-    async with Emulator(realtime=False) as emu, model_connection(emu.endpoint) as conn:
+    async with (
+        Emulator(realtime=False, always_transcribe=True) as emu,
+        model_connection(emu.endpoint) as conn,
+    ):
         await conn.recv()
         await send_audio(conn, speech_pcm() + silence(800))
         events = await recv_until(conn, "response.done")
@@ -218,7 +225,10 @@ async def test_create_response_false_commits_without_responding() -> None:
     async with Emulator(realtime=False) as emu, model_connection(emu.endpoint) as conn:
         await conn.recv()
         td = {"type": "server_vad", "create_response": False}
-        await conn.session.update(session={"turn_detection": td})
+        transcription = {"model": "whisper-1"}
+        await conn.session.update(
+            session={"turn_detection": td, "input_audio_transcription": transcription}
+        )
         await recv_until(conn, "session.updated")
         await send_audio(conn, speech_pcm() + silence(800))
         events = await recv_until(conn, "conversation.item.input_audio_transcription.completed")

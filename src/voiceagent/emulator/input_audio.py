@@ -176,18 +176,26 @@ class InputAudio:
                 "item": copy.deepcopy(item),
             }
         )
+        # The scripted agent always "understands" the turn; the client hears of it only when
+        # transcription is configured (or the emulator is told to send transcripts anyway).
         item["content"][0]["transcript"] = transcript
-        transcription = {
-            "type": "conversation.item.input_audio_transcription.completed",
-            "item_id": item_id,
-            "content_index": 0,
-            "transcript": transcript,
-        }
+        transcribe = bool(session.config.get("input_audio_transcription"))
+        transcription = [
+            {
+                "type": "conversation.item.input_audio_transcription.completed",
+                "item_id": item_id,
+                "content_index": 0,
+                "transcript": transcript,
+            }
+        ]
+        if not (transcribe or session.settings.always_transcribe):
+            transcription = []
         responder = session.responder
         if auto_response and responder.active is None:
             # Like the service, the transcription often lands after response.created.
-            responder.start({}, pre_events=[transcription])
+            responder.start({}, pre_events=transcription)
             return
-        await session.send_event(transcription)
+        for event in transcription:
+            await session.send_event(event)
         if auto_response:
             responder.start_after_active()

@@ -50,6 +50,10 @@ class Emulator:
         record_events: Keep every client and server event on its session (``received``,
             ``sent``, ``wait_for_*``). Turn it off for long-running or heavily loaded servers:
             the audio deltas alone grow by ~64 KB per second of reply per session.
+        always_transcribe: Send ``conversation.item.input_audio_transcription.completed`` for
+            every user speech turn, even when the session did not configure
+            ``input_audio_transcription``. By default (``False``) the emulator is strict, like
+            the service: no transcription configured, no transcripts.
     """
 
     def __init__(
@@ -70,6 +74,7 @@ class Emulator:
         ms_per_char: float = 65.0,
         max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES,
         record_events: bool = True,
+        always_transcribe: bool = False,
     ) -> None:
         if speed <= 0:
             raise ValueError("speed must be positive")
@@ -88,6 +93,7 @@ class Emulator:
             agent_id=agent_id,
             max_frame_bytes=max_frame_bytes,
             record_events=record_events,
+            always_transcribe=always_transcribe,
         )
         self._script = AgentScript.coerce(script)
         self._store = ConversationStore()

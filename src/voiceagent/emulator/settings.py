@@ -24,6 +24,8 @@ class SessionSettings:
         agent_id: ``session.agent.agent_id``; ``<name>:<version or 1>`` when ``None``.
         max_frame_bytes: Largest client frame accepted.
         record_events: Keep every event in ``received``/``sent`` (needed by ``wait_for_*``).
+        always_transcribe: Send user transcripts even when the session did not configure
+            ``input_audio_transcription`` (the service sends none then).
     """
 
     realtime: bool = True
@@ -34,3 +36,4 @@ class SessionSettings:
     agent_id: str | None = None
     max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES
     record_events: bool = True
+    always_transcribe: bool = False
