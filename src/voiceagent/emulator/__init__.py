@@ -13,6 +13,7 @@ from .response import ResponseRecord
 from .script import UNSCRIPTED_TRANSCRIPT, AgentScript, FunctionCall, Reply, ScriptContext
 from .server import Emulator
 from .session import EmulatedSession
+from .timing import Timing
 
 __all__ = [
     "DEFAULT_GARBAGE_FRAMES",
@@ -26,6 +27,7 @@ __all__ = [
     "Reply",
     "ResponseRecord",
     "ScriptContext",
+    "Timing",
     "main",
 ]
 

@@ -34,6 +34,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--speed", type=float, default=1.0, help="pacing factor for reply audio")
     parser.add_argument(
+        "--timing",
+        choices=("immediate", "realistic"),
+        default="immediate",
+        help="response timing profile: immediate (default) or realistic (think time, jitter)",
+    )
+    parser.add_argument(
         "--agent-description",
         default="An emulated Foundry agent.",
         help="session.agent.description",
@@ -53,6 +59,7 @@ async def _serve(args: argparse.Namespace) -> None:
         token=args.token,
         realtime=not args.fast,
         speed=args.speed,
+        timing=args.timing,
         host=args.host,
         port=args.port,
         agent_description=args.agent_description,

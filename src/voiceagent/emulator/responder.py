@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import random
 from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any
 
@@ -41,6 +42,7 @@ class Responder:
         self.active: ResponseRun | None = None
         self._active_task: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[None]] = set()
+        self._rng = random.Random(session.settings.timing.seed)
         # conversation.items index after the last response was created (history counts as answered)
         self._answered = len(session.conversation.items)
 
@@ -158,6 +160,8 @@ class Responder:
             speed=settings.speed,
             chunk_ms=settings.chunk_ms,
             ms_per_char=settings.ms_per_char,
+            timing=settings.timing,
+            rng=self._rng,
         )
         self.active = run
         self._active_task = self._track(self._run(run))

@@ -15,6 +15,7 @@ import asyncio
 import base64
 import copy
 import logging
+import random
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -22,6 +23,7 @@ from .animation import AnimationEvents
 from .conversations import Conversation, ItemAudio
 from .ids import new_id
 from .script import Reply
+from .timing import Timing
 from .voice import synthesize
 
 __all__ = ["ResponseHost", "ResponseRecord", "ResponseRun", "SessionClosedError"]
@@ -85,6 +87,8 @@ class ResponseRun:
         speed: Pacing factor when ``realtime``.
         chunk_ms: Audio per ``response.audio.delta`` in ms.
         ms_per_char: Speaking rate of the synthetic voice.
+        timing: Think time, time to first audio and jitter.
+        rng: Draws the ``timing`` delays.
     """
 
     def __init__(
@@ -99,6 +103,8 @@ class ResponseRun:
         speed: float,
         chunk_ms: int,
         ms_per_char: float,
+        timing: Timing = Timing.IMMEDIATE,
+        rng: random.Random | None = None,
     ) -> None:
         self.host = host
         self.record = record
@@ -109,6 +115,8 @@ class ResponseRun:
         self.speed = speed
         self.chunk_ms = chunk_ms
         self.ms_per_char = ms_per_char
+        self.timing = timing
+        self._rng = rng or random.Random(timing.seed)
         self.cancel_reason: str | None = None
         self.current_audio: tuple[str, ItemAudio] | None = None
         self._wake: asyncio.Future[None] | None = None
@@ -190,6 +198,9 @@ class ResponseRun:
 
     async def _run(self) -> None:
         send = self.host.send_event
+        think = self.timing.think(self._rng)
+        if think:
+            await self._pace(asyncio.get_running_loop().time() + think)
         await send({"type": "response.created", "response": self._response_object("in_progress")})
         for event in self.pre_events:
             await send(event)
@@ -290,12 +301,15 @@ class ResponseRun:
         words = speech.words
         next_word = 0
         loop = asyncio.get_running_loop()
-        start = loop.time()
+        start = loop.time() + self.timing.first_audio_ms / 1000.0
         offset = 0
         k = 0
         while offset < total and self.cancel_reason is None:
             if self.realtime:
-                await self._pace(start + k * self.chunk_ms / 1000.0 / self.speed)
+                jitter = self.timing.jitter(self._rng)
+                await self._pace(start + k * self.chunk_ms / 1000.0 / self.speed + jitter)
+            elif k == 0 and self.timing.first_audio_ms:
+                await self._pace(start)
             else:
                 await asyncio.sleep(0)  # let barge-in and cancel events in between deltas
             if self.cancel_reason is not None:

@@ -16,6 +16,7 @@ from .response import SessionClosedError
 from .script import AgentScript, Reply
 from .session import EmulatedSession
 from .settings import DEFAULT_MAX_FRAME_BYTES, SessionSettings
+from .timing import Timing
 
 __all__ = ["PATH", "Emulator"]
 
@@ -54,6 +55,13 @@ class Emulator:
             every user speech turn, even when the session did not configure
             ``input_audio_transcription``. By default (``False``) the emulator is strict, like
             the service: no transcription configured, no transcripts.
+        timing: A :class:`Timing` or a profile name: ``"immediate"`` (the default: responses
+            start at once) or ``"realistic"`` (300-700 ms think time before
+            ``response.created``, 200 ms more to the first audio, up to 30 ms jitter per paced
+            audio delta).
+
+    Raises:
+        ValueError: ``speed`` is not positive or ``timing`` names no profile.
     """
 
     def __init__(
@@ -75,6 +83,7 @@ class Emulator:
         max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES,
         record_events: bool = True,
         always_transcribe: bool = False,
+        timing: Timing | str | None = None,
     ) -> None:
         if speed <= 0:
             raise ValueError("speed must be positive")
@@ -94,6 +103,7 @@ class Emulator:
             max_frame_bytes=max_frame_bytes,
             record_events=record_events,
             always_transcribe=always_transcribe,
+            timing=Timing.coerce(timing),
         )
         self._script = AgentScript.coerce(script)
         self._store = ConversationStore()

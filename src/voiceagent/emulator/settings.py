@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .timing import Timing
+
 __all__ = ["DEFAULT_MAX_FRAME_BYTES", "SessionSettings"]
 
 DEFAULT_MAX_FRAME_BYTES = 4 * 1024 * 1024
@@ -26,6 +28,7 @@ class SessionSettings:
         record_events: Keep every event in ``received``/``sent`` (needed by ``wait_for_*``).
         always_transcribe: Send user transcripts even when the session did not configure
             ``input_audio_transcription`` (the service sends none then).
+        timing: Think time, time to first audio and delivery jitter of responses.
     """
 
     realtime: bool = True
@@ -37,3 +40,4 @@ class SessionSettings:
     max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES
     record_events: bool = True
     always_transcribe: bool = False
+    timing: Timing = Timing.IMMEDIATE
