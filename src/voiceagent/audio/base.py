@@ -19,18 +19,18 @@ Frame contract (every method and callback):
 Order (start before connect): the session calls ``start`` **before** it contacts the service,
 so that a missing microphone or a bad device name fails before any network traffic. A backend
 must therefore tolerate any delay between ``start`` and the first ``play`` (a connection takes
-seconds; a failed one is followed by ``stop`` without any ``play``): it keeps its clock running
+seconds; a failed one is followed by ``stop`` without any ``play``): a device keeps running
 and outputs silence meanwhile. Microphone blocks delivered before the session is ready are
 dropped by the session, which is right for a live microphone (that audio is in the past). A
 backend whose microphone is a *script* (a file, fed bytes) would lose its beginning that way: when
 the listener is a :class:`ReadyAwareListener` it awaits ``listener.wait_ready()`` before its
 first block (:func:`wait_until_ready`); ``WavAudio`` and ``MemoryAudio`` do.
 
-Per-item counts: ``played_frames`` answers for every item played since ``start``, until the
-backend is started again. There is deliberately no "forget this item" call: the session never
-tells a backend that an item is finished (it may still ask about an interrupted item after a
-reconnect), and a count costs a few dozen bytes per assistant item, so an hour of conversation
-keeps a few kilobytes.
+Per-item counts: ``played_frames`` answers for every item played since ``start`` (a backend
+may reset them when started again). There is deliberately no "forget this item" call: the
+session never tells a backend that an item is finished (it may still ask about an interrupted
+item after a reconnect), and a count costs a few dozen bytes per assistant item, so an hour of
+conversation keeps a few kilobytes.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ class AudioListener(Protocol):
 
 @runtime_checkable
 class ReadyAwareListener(AudioListener, Protocol):
-    """A listener that can say when microphone audio starts to matter (the session's does)."""
+    """A listener that can say when microphone audio starts to matter (the session's should)."""
 
     async def wait_ready(self) -> None:
         """Return once the session is connected and uses microphone audio.
