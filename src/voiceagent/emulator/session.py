@@ -71,6 +71,9 @@ class EmulatedSession:
         responses: One record per response, in order.
         faults: The faults this connection injects.
         settings: The emulator-wide settings.
+        input_audio: The part that handles ``input_audio_buffer.*`` and the VAD.
+        items: The part that handles ``conversation.item.*``.
+        responder: The part that handles ``response.*`` and streams responses.
     """
 
     def __init__(
