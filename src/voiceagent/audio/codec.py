@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..protocol.formats import OUTPUT_SAMPLE_RATES
+from ..protocol.formats import OUTPUT_SAMPLE_RATES, wire_bytes_per_sample
 from ..protocol.g711 import alaw_decode, alaw_encode, ulaw_decode, ulaw_encode
 from .resample import Resampler
 
@@ -34,6 +34,8 @@ class OutputDecoder:
     def __init__(self, output_audio_format: str) -> None:
         wire_sample_rate(output_audio_format)  # validates
         self.format = output_audio_format
+        self.bytes_per_sample = wire_bytes_per_sample(output_audio_format)
+        """Bytes per sample on the wire (2 for PCM16, 1 for G.711)."""
 
     def decode(self, data: bytes) -> bytes:
         """Decode one delta."""

@@ -52,7 +52,7 @@ def _get(data: dict[str, Any], name: str, kind: type | tuple[type, ...], *, wher
     value = data.get(name)
     if not isinstance(value, kind):
         names = kind.__name__ if isinstance(kind, type) else " or ".join(k.__name__ for k in kind)
-        what = "is missing" if value is None else f"is a {type(value).__name__}, not {names}"
+        what = "is missing" if value is None else f"is {type(value).__name__}, expected {names}"
         raise BadField(f"'{where}{name}' {what}")
     return value
 
@@ -133,6 +133,8 @@ class Receiver:
             wire_audio = base64.b64decode(encoded, validate=True)
         except (binascii.Error, ValueError):
             raise BadField("'delta' is not base64") from None
+        if len(wire_audio) % self._session._decoder.bytes_per_sample:
+            raise BadField("'delta' is not a whole number of samples")
         self._session._play(item_id, _opt(data, "response_id", str), wire_audio)
         return True
 

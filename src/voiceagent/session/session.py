@@ -85,6 +85,10 @@ class _Listener:
     def on_playback_idle(self) -> None:
         self._session._playback_idle()
 
+    async def wait_ready(self) -> None:
+        """Scripted inputs (WAV, memory) hold their audio until the session can send it."""
+        await self._session._ready_once.wait()
+
 
 class VoiceAgentSession:
     """A voice conversation with an Azure AI Foundry agent (or a model) through Voice Live.
@@ -168,6 +172,7 @@ class VoiceAgentSession:
             self._receiver.service.conversation_id = agent.conversation_id  # type: ignore[union-attr]
         self._greet_pending = self.greeting is not None and (greet_on_resume or not resuming)
         self._life = Lifecycle()
+        self._ready_once = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._dispatch_queue: asyncio.Queue[InboundEvent | LibraryEvent | None] = asyncio.Queue()
         self._mic_queue: asyncio.Queue[bytes] = asyncio.Queue(maxsize=_MIC_QUEUE_BLOCKS)
@@ -272,6 +277,7 @@ class VoiceAgentSession:
             self._audio = audio
             await self._connect(reconnected=False)
             self._life.to(SessionState.READY)
+            self._ready_once.set()
             self._spawn(self._receive_loop(), "receive")
             self._spawn(self._send_loop(), "send")
             await self._greet()
