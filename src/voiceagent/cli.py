@@ -107,7 +107,7 @@ def _speech_wav(text: str, directory: Path) -> Path:
 
 
 async def _demo(args: Any) -> int:
-    from . import AgentConfig, VoiceAgentSession, WavAudio
+    from . import AgentConfig, InputTranscription, SessionOptions, VoiceAgentSession, WavAudio
     from .emulator import AgentScript, Emulator
     from .testing import EmulatorCredential
 
@@ -127,6 +127,9 @@ async def _demo(args: Any) -> int:
                 AgentConfig(agent_name="concierge", project_name="demo"),
                 credential=EmulatorCredential("demo-token"),
                 audio=audio,
+                options=SessionOptions(
+                    input_transcription=InputTranscription(model="azure-speech")
+                ),
                 log_path=args.log,
             )
             done: asyncio.Future[None] = asyncio.get_running_loop().create_future()
