@@ -1,7 +1,8 @@
 """Audio backends: the :class:`AudioBackend` Protocol and its implementations.
 
-Heavy or optional backends (PortAudio via ``sounddevice``) import lazily, so that
-``import voiceagent`` works on a machine without PortAudio.
+Only the contract (:mod:`.base`, :mod:`.format`) is imported eagerly. Every backend imports on
+first use (PEP 562), so that ``import voiceagent`` loads neither numpy nor soxr nor PortAudio,
+and works on a machine without PortAudio.
 """
 
 from __future__ import annotations
@@ -9,14 +10,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from .base import AudioBackend, AudioListener, ReadyAwareListener
-from .echo_gate import EchoGate
 from .format import AudioFormat
-from .null import NullAudio
-from .wav import WavAudio
 
 if TYPE_CHECKING:
     from .devices import DeviceInfo, list_devices
+    from .echo_gate import EchoGate
+    from .null import NullAudio
     from .sounddevice_backend import AudioStats, SoundDeviceAudio
+    from .wav import WavAudio
 
 __all__ = [
     "AudioBackend",
@@ -33,6 +34,9 @@ __all__ = [
 ]
 
 _LAZY = {
+    "EchoGate": "echo_gate",
+    "NullAudio": "null",
+    "WavAudio": "wav",
     "AudioStats": "sounddevice_backend",
     "SoundDeviceAudio": "sounddevice_backend",
     "DeviceInfo": "devices",
@@ -41,8 +45,9 @@ _LAZY = {
 
 
 def __getattr__(name: str) -> Any:
-    # These modules do not import sounddevice at import time either; PortAudio is only loaded
-    # by SoundDeviceAudio.start() / list_devices(), which raise AudioError with an install hint.
+    # numpy/soxr load with the first backend used. These modules do not import sounddevice at
+    # import time either; PortAudio is only loaded by SoundDeviceAudio.start() / list_devices(),
+    # which raise AudioError with an install hint.
     if name in _LAZY:
         import importlib
 

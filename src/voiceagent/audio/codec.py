@@ -4,15 +4,19 @@ The device side is always PCM16 mono at the session's output rate (``AudioFormat
 side is what ``SessionOptions`` asked the service for: ``pcm16`` at 8/16/24 kHz, or G.711
 u-law/A-law at 8 kHz. Microphone audio is resampled (soxr, streaming, so block edges leave no
 clicks) and encoded on the way out; assistant audio is decoded on the way in.
+
+PCM16 at the session rate, the default, passes through untouched; numpy, soxr and the G.711
+tables are imported only by a converter that needs them (``import voiceagent`` stays light).
 """
 
 from __future__ import annotations
 
-import numpy as np
+from typing import TYPE_CHECKING
 
 from ..protocol.formats import OUTPUT_SAMPLE_RATES, wire_bytes_per_sample
-from ..protocol.g711 import alaw_decode, alaw_encode, ulaw_decode, ulaw_encode
-from .resample import Resampler
+
+if TYPE_CHECKING:
+    from .resample import Resampler
 
 __all__ = ["InputEncoder", "OutputDecoder", "wire_sample_rate"]
 
@@ -40,8 +44,12 @@ class OutputDecoder:
     def decode(self, data: bytes) -> bytes:
         """Decode one delta."""
         if self.format == "g711_ulaw":
+            from ..protocol.g711 import ulaw_decode
+
             return ulaw_decode(data)
         if self.format == "g711_alaw":
+            from ..protocol.g711 import alaw_decode
+
             return alaw_decode(data)
         return data
 
@@ -61,15 +69,27 @@ class InputEncoder:
         self.format = input_audio_format
         self.device_rate = device_rate
         self.input_rate = input_rate
-        self._resampler = Resampler(device_rate, input_rate) if device_rate != input_rate else None
+        self._resampler: Resampler | None = None
+        if device_rate != input_rate:
+            from .resample import Resampler
+
+            self._resampler = Resampler(device_rate, input_rate)
+        self.passthrough = self._resampler is None and input_audio_format == "pcm16"
+        """True when :meth:`encode` returns its input unchanged (PCM16 at the device rate)."""
 
     def encode(self, pcm: bytes) -> bytes:
         """Encode one microphone block."""
         if self._resampler is not None:
+            import numpy as np
+
             samples = np.frombuffer(pcm, dtype="<i2")
             pcm = self._resampler.process(samples).astype("<i2").tobytes()
         if self.format == "g711_ulaw":
+            from ..protocol.g711 import ulaw_encode
+
             return ulaw_encode(pcm)
         if self.format == "g711_alaw":
+            from ..protocol.g711 import alaw_encode
+
             return alaw_encode(pcm)
         return pcm
