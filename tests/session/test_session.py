@@ -373,3 +373,31 @@ async def test_playback_finished_once_per_reply_despite_just_in_time_audio() -> 
         assert order == ["response.done", "voiceagent.playback_finished"]
         assert logged.text == "One moment please, I am looking that up."
         assert not logged.interrupted
+
+
+async def test_agent_mode_sends_only_what_the_app_set_and_the_audio_formats() -> None:
+    async with Emulator(token=TOKEN, realtime=False) as emu:
+        session = VoiceAgentSession(
+            emu.endpoint, AGENT, credential=EmulatorCredential(TOKEN), audio=MemoryAudio()
+        )
+        async with session:
+            server = await emu.wait_for_session(timeout=5)
+            update = await server.wait_for_client_event("session.update", timeout=5)
+        model = VoiceAgentSession(
+            emu.endpoint,
+            model="gpt-realtime",
+            credential=EmulatorCredential(TOKEN),
+            audio=MemoryAudio(),
+        )
+        async with model:
+            second = await emu.wait_for_session(timeout=5)
+            model_update = await second.wait_for_client_event("session.update", timeout=5)
+    # the agent's own Voice Live settings (VAD, noise suppression, echo cancellation) stand
+    assert set(update["session"]) == {
+        "input_audio_format",
+        "input_audio_sampling_rate",
+        "output_audio_format",
+    }
+    # model mode keeps the library's defaults
+    assert model_update["session"]["turn_detection"]["type"] == "server_vad"
+    assert "input_audio_noise_reduction" in model_update["session"]

@@ -21,12 +21,15 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from ..config import AgentConfig, ClassicAgentConfig, SessionOptions
+from ..conversation import ConversationLog, SessionInfo
 from ..errors import ConfigError, ConnectError
+from ..events import LibraryEvent, Reconnected, Reconnecting, SessionReady
 from ..protocol.close_codes import RECOVERABLE_CLOSE_CODES
 from ..voicelive.connector import VoiceLiveConnector
 from ..voicelive.reconnect import Backoff, is_recoverable
 from ..voicelive.requests import build_request_session
 from ..voicelive.wire import ConnectionLost, InboundEvent, MalformedFrame, Wire
+from .receive import Receiver
 
 __all__ = ["Link"]
 
@@ -99,7 +102,7 @@ class Link:
 
     async def open(
         self,
-        agent: AgentConfig | ClassicAgentConfig | None,
+        agent: Callable[[], AgentConfig | ClassicAgentConfig | None],
         on_frame: FrameHandler,
         is_ready: Callable[[], bool],
         *,
@@ -109,7 +112,8 @@ class Link:
         """Connect until ready, retrying retryable failures; returns the attempts it took.
 
         Args:
-            agent: The agent for this connection (resuming the conversation when known).
+            agent: Gives the agent for each attempt: resuming the conversation once it is known
+                (a ``session.created`` before a drop already names it).
             on_frame: Handles every frame read during set-up (session events, errors).
             is_ready: True once the frames handled so far include ``session.updated``.
             on_retry: Told before each retry (attempt number, delay, the error).
@@ -124,7 +128,7 @@ class Link:
         while True:
             attempt += 1
             try:
-                await self._open_once(agent, on_frame, is_ready)
+                await self._open_once(agent(), on_frame, is_ready)
                 return attempt
             except ConnectError as exc:
                 delay = backoff.next_delay() if retry and is_recoverable(exc) else None
@@ -134,6 +138,65 @@ class Link:
                 if on_retry is not None:
                     on_retry(attempt, delay, exc)
                 await asyncio.sleep(delay)
+
+    async def establish(
+        self,
+        agent: Callable[[], AgentConfig | ClassicAgentConfig | None],
+        receiver: Receiver,
+        forward: Callable[[InboundEvent], None],
+        emit: Callable[[LibraryEvent], None],
+        log_: ConversationLog,
+        *,
+        reconnected: bool,
+        attempt: int = 0,
+    ) -> None:
+        """Connect until ready (:meth:`open`) and announce it: a log record and the events.
+
+        Args:
+            agent: Gives the agent for each attempt.
+            receiver: Handles the frames read during set-up; its view says when it is ready.
+            forward: Hands a set-up event on to the user's handlers.
+            emit: Queues a library event.
+            log_: The conversation log (one session record per connection).
+            reconnected: Whether this replaces a dropped connection.
+            attempt: Reconnect attempts before this one.
+        """
+        service = receiver.service
+        service.configured = False
+
+        async def on_frame(frame: Frame) -> None:
+            event = await receiver.handle(frame)
+            if event is not None:
+                forward(event)
+
+        def on_retry(number: int, delay: float, error: ConnectError) -> None:
+            emit(
+                Reconnecting(
+                    attempt=attempt + number, delay_s=delay, close_code=None, reason=str(error)
+                )
+            )
+
+        tries = await self.open(agent, on_frame, lambda: service.configured, on_retry=on_retry)
+        log_.add_session(
+            SessionInfo(
+                session_id=service.session_id,
+                conversation_id=service.conversation_id,
+                agent=service.agent,
+                voice=service.voice,
+                model=self.connector.config.model,
+            )
+        )
+        emit(
+            SessionReady(
+                session_id=service.session_id,
+                conversation_id=service.conversation_id,
+                agent=service.agent,
+                voice=service.voice,
+                reconnected=reconnected,
+            )
+        )
+        if reconnected:
+            emit(Reconnected(attempt=attempt + tries - 1, conversation_id=service.conversation_id))
 
     async def _open_once(
         self,

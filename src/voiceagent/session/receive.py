@@ -75,6 +75,7 @@ class Receiver:
     def __init__(self, session: VoiceAgentSession) -> None:
         self._session = session
         self.service = ServiceView()
+        self._typed_texts: dict[str, tuple[str, str]] = {}  # item id -> (event id, text)
         self._table: dict[str, Handler] = {
             "response.audio.delta": self._audio_delta,
             "input_audio_buffer.speech_started": self._speech_started,
@@ -133,25 +134,25 @@ class Receiver:
             wire_audio = base64.b64decode(encoded, validate=True)
         except (binascii.Error, ValueError):
             raise BadField("'delta' is not base64") from None
-        if len(wire_audio) % self._session._decoder.bytes_per_sample:
+        if len(wire_audio) % self._session._playback.decoder.bytes_per_sample:
             raise BadField("'delta' is not a whole number of samples")
-        self._session._play(item_id, _opt(data, "response_id", str), wire_audio)
+        self._session._playback.play(item_id, _opt(data, "response_id", str), wire_audio)
         return True
 
     async def _speech_started(self, data: dict[str, Any]) -> bool:
-        await self._session._barge_in()
+        await self._session._playback.barge_in()
         return True
 
     # --- transcripts and responses -------------------------------------------------------
 
     async def _transcript_delta(self, data: dict[str, Any]) -> bool:
-        self._session._tracker.transcript_delta(
+        self._session._playback.tracker.transcript_delta(
             _get(data, "item_id", str), _opt(data, "response_id", str), _get(data, "delta", str)
         )
         return True
 
     async def _transcript_done(self, data: dict[str, Any]) -> bool:
-        self._session._tracker.transcript_done(
+        self._session._playback.tracker.transcript_done(
             _get(data, "item_id", str),
             _opt(data, "response_id", str),
             _get(data, "transcript", str),
@@ -159,21 +160,23 @@ class Receiver:
         return True
 
     async def _text_done(self, data: dict[str, Any]) -> bool:
-        self._session._tracker.transcript_done(
+        self._session._playback.tracker.transcript_done(
             _get(data, "item_id", str), _opt(data, "response_id", str), _get(data, "text", str)
         )
         return True
 
     async def _response_created(self, data: dict[str, Any]) -> bool:
         response = _get(data, "response", dict)
-        self._session._tracker.response_created(_get(response, "id", str, where="response."))
+        self._session._playback.tracker.response_created(
+            _get(response, "id", str, where="response.")
+        )
         return True
 
     async def _output_item_added(self, data: dict[str, Any]) -> bool:
         item = _get(data, "item", dict)
         item_id = _get(item, "id", str, where="item.")
         if item.get("type") == "message" and item.get("role") == "assistant":
-            self._session._tracker.item_added(item_id, _opt(data, "response_id", str))
+            self._session._playback.tracker.item_added(item_id, _opt(data, "response_id", str))
         return True
 
     async def _response_done(self, data: dict[str, Any]) -> bool:
@@ -183,7 +186,7 @@ class Receiver:
             raise BadField("'response.output' is not a list")
         ids = [o["id"] for o in output if isinstance(o, dict) and isinstance(o.get("id"), str)]
         self._learn_conversation(_opt(response, "conversation_id", str))
-        await self._session._response_done(_opt(response, "id", str), ids)
+        await self._session._playback.response_done(_opt(response, "id", str), ids)
         return True
 
     async def _user_transcript(self, data: dict[str, Any]) -> bool:
@@ -193,7 +196,9 @@ class Receiver:
 
     async def _item_created(self, data: dict[str, Any]) -> bool:
         item = _get(data, "item", dict)
-        self._session._typed_text_accepted(_opt(item, "id", str))
+        typed = self._typed_texts.pop(_opt(item, "id", str) or "", None)
+        if typed is not None:  # a typed message of ours is in the conversation: it was said
+            self._session._log_turn(Turn(role="user", text=typed[1], item_id=item["id"]))
         return True
 
     # --- session and errors --------------------------------------------------------------
@@ -242,9 +247,20 @@ class Receiver:
             # A race with the service's own interruption, not a failure: never shown as one.
             log.debug("ignored response_cancel_not_active: %s", error.get("message"))
             return False
-        self._session._typed_text_refused(_opt(error, "event_id", str))
+        self._typed_text_refused(_opt(error, "event_id", str))
         log.warning("service error %s: %s", code, error.get("message"))
         return True
+
+    def expect_typed_text(self, item_id: str, event_id: str, text: str) -> None:
+        """A typed message was sent: log it once the service confirms it."""
+        self._typed_texts[item_id] = (event_id, text)
+
+    def _typed_text_refused(self, event_id: str | None) -> None:
+        """``error`` for one of our typed messages: it was not said, so it is not logged."""
+        for item_id, (sent_event_id, _) in list(self._typed_texts.items()):
+            if sent_event_id == event_id:
+                del self._typed_texts[item_id]
+                log.warning("the service refused a typed message (%s); it is not logged", item_id)
 
     def _learn_conversation(self, conversation_id: str | None) -> None:
         if conversation_id and conversation_id != self.service.conversation_id:

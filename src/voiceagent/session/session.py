@@ -16,12 +16,13 @@ slow handler never delays audio) and **send** (microphone blocks to the service)
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import secrets
 import signal
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterator
 from pathlib import Path
-from typing import Any, TypeVar, overload
+from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from ..audio.base import AudioBackend
 from ..audio.codec import InputEncoder, OutputDecoder
@@ -33,29 +34,39 @@ from ..config import (
     SessionOptions,
     resolve_connection,
 )
-from ..conversation import ConversationLog, SessionInfo, Turn
+from ..conversation import ConversationLog, Turn
 from ..dispatch import EventRegistry, Handler
-from ..errors import ConnectError, SessionClosedError, SessionError, VoiceAgentError
+from ..errors import (
+    ConfigError,
+    ConnectError,
+    SessionClosedError,
+    SessionError,
+    VoiceAgentError,
+)
 from ..events import (
     AgentInfo,
-    BargeIn,
     LibraryEvent,
-    PlaybackFinished,
-    Reconnected,
     Reconnecting,
     SessionClosed,
-    SessionReady,
     TurnLogged,
 )
 from ..voicelive.connector import Credential, VoiceLiveConnector
 from ..voicelive.reconnect import should_reconnect
 from ..voicelive.wire import ConnectionLost, InboundEvent, Wire
 from . import arguments
-from .bargein import BargeInPlan, BargeInPolicy
+from .bargein import BargeInPolicy
 from .lifecycle import Lifecycle, SessionState
 from .link import Link
+from .microphone import Microphone
+from .playback import Playback
 from .receive import Receiver
 from .turns import TurnTracker
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+
+    from ..observe.metrics import SessionMetrics
+    from ..tools import Tool, ToolRunner
 
 __all__ = ["LLM_GREETING_PROMPT", "VoiceAgentSession"]
 
@@ -67,11 +78,6 @@ H = TypeVar("H", bound=Handler)
 LLM_GREETING_PROMPT = "Say something to welcome the user."
 """The system message sent for ``greeting="llm"`` (the wording of the official samples)."""
 
-# Microphone blocks waiting to be sent; beyond this (1 s at 20 ms blocks) the oldest are
-# dropped: stale speech is worse than a gap.
-_MIC_QUEUE_BLOCKS = 50
-_CLOSE_SEND_TIMEOUT_S = 0.5
-
 
 class _Listener:
     """The session's side of the audio contract (kept off the public surface)."""
@@ -80,14 +86,28 @@ class _Listener:
         self._session = session
 
     def on_input(self, pcm: bytes) -> None:
-        self._session._microphone(pcm)
+        if self._session._life.state is SessionState.READY:
+            self._session._microphone.on_input(pcm)
 
     def on_playback_idle(self) -> None:
-        self._session._playback_idle()
+        self._session._playback.idle()
 
     async def wait_ready(self) -> None:
         """Scripted inputs (WAV, memory) hold their audio until the session can send it."""
         await self._session._ready_once.wait()
+
+
+class _Sink:
+    """Where playback reports turns and events (kept off the public surface)."""
+
+    def __init__(self, session: VoiceAgentSession) -> None:
+        self._session = session
+
+    def log_turns(self, turns: list[Turn]) -> None:
+        self._session._log_turns(turns)
+
+    def emit(self, event: LibraryEvent) -> None:
+        self._session._emit(event)
 
 
 class VoiceAgentSession:
@@ -120,6 +140,8 @@ class VoiceAgentSession:
         log_path: Also append the conversation log to this JSON Lines file (created 0600).
         ready_timeout: Seconds to wait for the service to confirm the configuration.
         greet_on_resume: Greet even when resuming an existing conversation.
+        tools: Functions the model may call (model mode), made with
+            :func:`~voiceagent.function_tool`; see also :meth:`tool`.
     """
 
     def __init__(
@@ -137,6 +159,7 @@ class VoiceAgentSession:
         log_path: str | Path | None = None,
         ready_timeout: float = 15.0,
         greet_on_resume: bool = False,
+        tools: Iterable[Tool | Callable[..., Any]] = (),
     ) -> None:
         agent = arguments.check_agent(agent)
         self.options = arguments.check_options(options)
@@ -159,14 +182,24 @@ class VoiceAgentSession:
             self.ready_timeout,
         )
         self.format = AudioFormat(sample_rate=self.options.output_sample_rate)
-        self._decoder = OutputDecoder(self.options.output_audio_format)
-        self._encoder = InputEncoder(
-            self.format.sample_rate, self.options.input_audio_format, self.options.input_sample_rate
-        )
-        self._audio: AudioBackend | None = None
         self._events = EventRegistry()
-        self._tracker = TurnTracker(self.format.sample_rate)
         self._receiver = Receiver(self)
+        self._playback = Playback(
+            TurnTracker(self.format.sample_rate),
+            OutputDecoder(self.options.output_audio_format),
+            self.barge_in_policy,
+            self._receiver.service,
+            lambda: self._link.wire,
+            _Sink(self),
+        )
+        self._microphone = Microphone(
+            InputEncoder(
+                self.format.sample_rate,
+                self.options.input_audio_format,
+                self.options.input_sample_rate,
+            ),
+            self._ready_wire,
+        )
         resuming = isinstance(agent, AgentConfig) and agent.conversation_id is not None
         if resuming:
             self._receiver.service.conversation_id = agent.conversation_id  # type: ignore[union-attr]
@@ -175,11 +208,14 @@ class VoiceAgentSession:
         self._ready_once = asyncio.Event()
         self._tasks: set[asyncio.Task[Any]] = set()
         self._dispatch_queue: asyncio.Queue[InboundEvent | LibraryEvent | None] = asyncio.Queue()
-        self._mic_queue: asyncio.Queue[bytes] = asyncio.Queue(maxsize=_MIC_QUEUE_BLOCKS)
         self._closed = asyncio.Event()
         self._failure: VoiceAgentError | None = None
-        self._typed_texts: dict[str, tuple[str, str]] = {}  # item id -> (event id, text)
-        self._dropped_mic_blocks = 0
+        from ..observe.metrics import MetricsCollector  # observers subscribe from outside
+
+        self._metrics = MetricsCollector(self)
+        self._tool_runner: ToolRunner | None = None
+        for tool in tools:
+            self.tool(tool)
 
     # --- handlers ------------------------------------------------------------------------
 
@@ -214,7 +250,74 @@ class VoiceAgentSession:
         """Remove a handler (or all handlers of ``event``); returns how many were removed."""
         return self._events.off(event, handler)
 
+    @overload
+    def tool(self, fn: Callable[..., Any], /) -> Tool: ...
+    @overload
+    def tool(
+        self,
+        /,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        timeout: float | None = 30.0,
+    ) -> Callable[[Callable[..., Any]], Tool]: ...
+
+    def tool(
+        self,
+        fn: Callable[..., Any] | None = None,
+        /,
+        *,
+        name: str | None = None,
+        description: str | None = None,
+        timeout: float | None = 30.0,
+    ) -> Tool | Callable[[Callable[..., Any]], Tool]:
+        """Register a typed function (sync or async) the model may call; bare or with arguments.
+
+        The library validates the arguments, runs the function without blocking the voice,
+        returns its result and asks for the follow-up response once the service allows it
+        (see :mod:`voiceagent.tools` and ``docs/tools.md``).
+
+        Args:
+            fn: The function (``@session.tool``).
+            name: The tool's name; the function's name by default.
+            description: For the model; the docstring's summary by default.
+            timeout: Seconds before the model is told the tool timed out; None: no limit.
+
+        Raises:
+            ConfigError: Agent mode (an agent's tools run in Foundry), a parameter without a
+                type hint, or a second tool with the same name.
+            SessionError: The session already started (tools go in ``session.update``).
+        """
+        from ..tools import ToolRunner, build_tool
+
+        def register(f: Callable[..., Any]) -> Tool:
+            tool = build_tool(f, name=name, description=description, timeout=timeout)
+            if self._agent_config is not None:
+                raise ConfigError(
+                    f"tool {tool.name!r}: in agent mode the agent's tools run in Foundry; "
+                    "define them on the agent (or use model mode for client-side tools)"
+                )
+            if self._life.state is not SessionState.IDLE:
+                raise SessionError("register tools before start(): they go in session.update")
+            if any(t.name == tool.name for t in self.options.tools):
+                raise ConfigError(f"there is already a tool named {tool.name!r}")
+            if self._tool_runner is None:
+                self._tool_runner = ToolRunner(self)
+            self._tool_runner.add(tool)
+            self.options = self.options.model_copy(
+                update={"tools": (*self.options.tools, tool.definition)}
+            )
+            self._link = Link(self._link.connector, self.options, self.ready_timeout)
+            return tool
+
+        return register if fn is None else register(fn)
+
     # --- state ---------------------------------------------------------------------------
+
+    @property
+    def metrics(self) -> SessionMetrics:
+        """Latency figures: every turn's :class:`~voiceagent.TurnMetrics`, totals, percentiles."""
+        return self._metrics.metrics
 
     @property
     def state(self) -> SessionState:
@@ -224,7 +327,7 @@ class VoiceAgentSession:
     @property
     def audio(self) -> AudioBackend | None:
         """The audio backend in use (None before start)."""
-        return self._audio
+        return self._playback.audio
 
     @property
     def session_id(self) -> str | None:
@@ -274,12 +377,12 @@ class VoiceAgentSession:
             self._spawn(self._dispatch_loop(), "dispatch")
             audio = self._audio_arg if self._audio_arg is not None else _default_audio()
             await audio.start(self.format, _Listener(self))  # devices first: fail before I/O
-            self._audio = audio
+            self._playback.audio = audio
             await self._connect(reconnected=False)
             self._life.to(SessionState.READY)
             self._ready_once.set()
             self._spawn(self._receive_loop(), "receive")
-            self._spawn(self._send_loop(), "send")
+            self._spawn(self._microphone.run(), "send")
             await self._greet()
         except BaseException as exc:
             self._fail(exc)
@@ -333,7 +436,12 @@ class VoiceAgentSession:
             return
         self._life.to(SessionState.CLOSING)
         current = asyncio.current_task()
-        await self._stop_talking()
+        await self._playback.stop()
+        if self.audio is not None:
+            try:
+                await self.audio.stop()
+            except Exception:
+                log.exception("audio backend failed to stop")
         for task in list(self._tasks):
             if task is not current and task.get_name() != "voiceagent-dispatch":
                 task.cancel()
@@ -348,32 +456,6 @@ class VoiceAgentSession:
         self._life.to(SessionState.CLOSED)
         self._closed.set()
         log.info("session closed")
-
-    async def _stop_talking(self) -> None:
-        """Cut playback, tell the service what was heard, log it, stop the devices."""
-        audio = self._audio
-        played = audio.played_frames if audio is not None else _nothing_played
-        if audio is not None:
-            audio.flush()
-        wire = self._link.wire
-        if wire is not None and self._tracker.open_items:
-            plan = self._tracker.plan_barge_in(
-                played,
-                policy=BargeInPolicy(cancel_response="always", truncate=True),
-                service_cancels=False,
-                service_truncates=self._receiver.service.service_truncates,
-            )
-            try:
-                await asyncio.wait_for(self._send_plan(wire, plan), _CLOSE_SEND_TIMEOUT_S)
-            except (asyncio.TimeoutError, ConnectionLost):
-                log.debug("could not tell the service what was heard before closing")
-            self._log_turns(plan.turns)
-        self._log_turns(self._tracker.finish_all(played))
-        if audio is not None:
-            try:
-                await audio.stop()
-            except Exception:
-                log.exception("audio backend failed to stop")
 
     def _fail(self, exc: BaseException) -> None:
         """Record why the session ends, as a VoiceAgentError (the first reason wins)."""
@@ -414,6 +496,20 @@ class VoiceAgentSession:
             raise SessionClosedError(f"the session is {self.state.value}, not ready")
         return wire
 
+    @contextlib.contextmanager
+    def _sending(self) -> Iterator[Wire]:
+        """The ready connection; a drop while sending becomes a retryable ConnectError."""
+        wire = self._require_wire()
+        try:
+            yield wire
+        except ConnectionLost as lost:
+            raise ConnectError(
+                f"the connection dropped while sending (code {lost.code}); the session is "
+                "reconnecting: send again once it is ready (voiceagent.session_ready)",
+                endpoint=self._link.endpoint,
+                retryable=True,
+            ) from lost
+
     async def send_text(self, text: str, *, respond: bool = True) -> None:
         """Add a typed user message to the conversation and (by default) ask for a response.
 
@@ -422,95 +518,68 @@ class VoiceAgentSession:
         Raises:
             ConfigError: ``text`` is not a non-empty str (nothing is sent).
             SessionClosedError: The session is not ready.
+            ConnectError: The connection dropped while sending (``retryable``).
         """
         arguments.check_text("send_text", text)
-        wire = self._require_wire()
-        item_id, event_id = f"item_va{secrets.token_hex(8)}", f"evt_va{secrets.token_hex(8)}"
-        self._typed_texts[item_id] = (event_id, text)
-        await wire.add_user_text(text, item_id=item_id, event_id=event_id)
-        if respond:
-            await wire.create_response()
+        with self._sending() as wire:
+            item_id, event_id = f"item_va{secrets.token_hex(8)}", f"evt_va{secrets.token_hex(8)}"
+            self._receiver.expect_typed_text(item_id, event_id, text)
+            await wire.add_user_text(text, item_id=item_id, event_id=event_id)
+            if respond:
+                await wire.create_response()
 
     async def say(self, text: str) -> None:
         """Have the agent speak ``text`` verbatim; it becomes part of the history.
 
         Raises:
             ConfigError: ``text`` is not a non-empty str (nothing is sent).
+            SessionClosedError: The session is not ready.
+            ConnectError: The connection dropped while sending (``retryable``).
         """
         arguments.check_text("say", text)
-        await self._require_wire().say(text)
+        with self._sending() as wire:
+            await wire.say(text)
 
     async def create_response(self) -> None:
         """Ask for a response now (when turn detection is off or ``create_response`` is false)."""
-        await self._require_wire().create_response()
+        with self._sending() as wire:
+            await wire.create_response()
 
     async def cancel_response(self) -> bool:
         """Cancel the response in progress; returns False (and sends nothing) when none is."""
-        wire = self._require_wire()
-        if not self._tracker.response_active:
-            return False
-        await wire.cancel_response(self._tracker.active_response_id)
-        return True
+        with self._sending() as wire:
+            tracker = self._playback.tracker
+            if not tracker.response_active:
+                return False
+            await wire.cancel_response(tracker.active_response_id)
+            return True
 
     async def commit_audio(self) -> None:
         """End the user's turn by hand (push-to-talk, when turn detection is off)."""
-        await self._require_wire().commit_audio()
+        with self._sending() as wire:
+            await wire.commit_audio()
 
     async def send_function_result(
         self, call_id: str, output: str, *, respond: bool = True
     ) -> None:
         """Return a function call's result and (by default) ask for the follow-up response."""
-        wire = self._require_wire()
-        await wire.add_function_output(call_id, output)
-        if respond:
-            await wire.create_response()
+        with self._sending() as wire:
+            await wire.add_function_output(call_id, output)
+            if respond:
+                await wire.create_response()
 
     # --- connection ----------------------------------------------------------------------
 
     async def _connect(self, *, reconnected: bool, attempt: int = 0) -> None:
-        """Open a connection (retrying), configure it, and announce it."""
-        service = self._receiver.service
-        service.configured = False
-
-        def on_retry(number: int, delay: float, error: ConnectError) -> None:
-            self._emit(
-                Reconnecting(
-                    attempt=attempt + number, delay_s=delay, close_code=None, reason=str(error)
-                )
-            )
-
-        tries = await self._link.open(
-            self._resume_agent(),
-            self._on_setup_frame,
-            lambda: service.configured,
-            on_retry=on_retry,
+        await self._link.establish(
+            self._resume_agent,
+            self._receiver,
+            self._dispatch_queue.put_nowait,
+            self._emit,
+            self.log,
+            reconnected=reconnected,
+            attempt=attempt,
         )
-        info = SessionInfo(
-            session_id=service.session_id,
-            conversation_id=service.conversation_id,
-            agent=service.agent,
-            voice=service.voice,
-            model=self._link.connector.config.model,
-        )
-        self.log.add_session(info)
-        self._emit(
-            SessionReady(
-                session_id=service.session_id,
-                conversation_id=service.conversation_id,
-                agent=service.agent,
-                voice=service.voice,
-                reconnected=reconnected,
-            )
-        )
-        if reconnected:
-            self._emit(
-                Reconnected(attempt=attempt + tries - 1, conversation_id=service.conversation_id)
-            )
-
-    async def _on_setup_frame(self, frame: Any) -> None:
-        event = await self._receiver.handle(frame)
-        if event is not None:
-            self._dispatch_queue.put_nowait(event)
 
     def _resume_agent(self) -> AgentConfig | ClassicAgentConfig | None:
         """The agent for the next connection: resuming our conversation when we know it."""
@@ -524,13 +593,11 @@ class VoiceAgentSession:
         self._life.to(SessionState.RECONNECTING)
         log.warning("connection lost (code %s); reconnecting", lost.code)
         await self._link.close()
-        audio = self._audio
-        if audio is not None:
-            audio.flush()  # the response it belonged to is gone
-        self._log_turns(self._tracker.finish_all(audio.played_frames if audio else _nothing_played))
+        self._playback.connection_lost()
         self._emit(Reconnecting(attempt=1, delay_s=0.0, close_code=lost.code, reason=str(lost)))
         await self._connect(reconnected=True, attempt=1)
         self._life.to(SessionState.READY)
+        await self._greet()
 
     # --- the three loops -----------------------------------------------------------------
 
@@ -579,133 +646,10 @@ class VoiceAgentSession:
             else:
                 await self._events.emit(item)
 
-    async def _send_loop(self) -> None:
-        while True:
-            blocks = [await self._mic_queue.get()]
-            while not self._mic_queue.empty():  # blocks already waiting go as one append
-                blocks.append(self._mic_queue.get_nowait())
-            wire = self._link.wire
-            if wire is None or self._life.state is not SessionState.READY:
-                continue  # reconnecting: stale speech is dropped, not replayed later
-            try:
-                await wire.append_audio(b"".join(self._encoder.encode(b) for b in blocks))
-            except ConnectionLost:
-                continue  # the receive loop sees the same drop and reconnects
-
-    # --- audio (event loop thread) -------------------------------------------------------
-
-    def _microphone(self, pcm: bytes) -> None:
-        if self._life.state is not SessionState.READY:
-            return
-        if self._mic_queue.full():
-            self._mic_queue.get_nowait()
-            self._dropped_mic_blocks += 1
-            if self._dropped_mic_blocks in (1, 100, 1000):
-                log.warning(
-                    "network too slow: dropped %d microphone blocks", self._dropped_mic_blocks
-                )
-        self._mic_queue.put_nowait(pcm)
-
-    def _play(self, item_id: str, response_id: str | None, wire_audio: bytes) -> None:
-        """Assistant audio from the service: to the backend at once (called by the receiver)."""
-        audio = self._audio
-        if audio is None:
-            return
-        pcm = self._decoder.decode(wire_audio)
-        if self._tracker.audio_received(item_id, response_id, len(pcm) // 2):
-            audio.play(item_id, pcm)
-
-    def _playback_idle(self) -> None:
-        # The queue also runs dry between deltas when audio arrives just in time; that is an
-        # underrun, not the end. Finished means: no response streaming and nothing queued.
-        if self._tracker.response_active:
-            return
-        self._playback_finished()
-
-    def _playback_finished(self) -> None:
-        self._log_turns(self._tracker.playback_idle())
-        self._emit(PlaybackFinished(item_id=self._tracker.playing_item))
-
-    async def _response_done(self, response_id: str | None, output_ids: list[str]) -> None:
-        """``response.done`` (called by the receiver)."""
-        outcome = self._tracker.response_done(response_id, output_ids)
-        wire = self._link.wire
-        if wire is not None:
-            try:
-                for item_id in outcome.delete:
-                    await wire.delete_item(item_id)
-            except ConnectionLost:
-                log.debug("connection lost while deleting an unheard item")
-        self._log_turns(outcome.turns)
-        audio = self._audio
-        if outcome.awaiting_playback and audio is not None and not audio.is_playing:
-            self._playback_finished()  # the last audio was already played when this arrived
-
-    async def _barge_in(self) -> None:
-        """``speech_started``: stop the agent's voice first, then fix the history."""
-        audio = self._audio
-        if not self.barge_in_policy.enabled or audio is None:
-            return
-        audio.flush()  # first: the agent stops within one block, whatever follows
-        service = self._receiver.service
-        plan = self._tracker.plan_barge_in(
-            audio.played_frames,
-            policy=self.barge_in_policy,
-            service_cancels=service.service_cancels,
-            service_truncates=service.service_truncates,
-        )
-        if plan.item_id is None and not plan.cancel:
-            return  # nothing was playing or in progress: ordinary user speech
-        wire = self._link.wire
-        if wire is not None:
-            try:
-                await self._send_plan(wire, plan)
-            except ConnectionLost:
-                log.debug("connection lost while handling a barge-in")
-        self._log_turns(plan.turns)
-        self._emit(
-            BargeIn(
-                item_id=plan.item_id,
-                played_ms=plan.played_ms,
-                received_ms=plan.received_ms,
-                response_cancelled=plan.cancel,
-                truncated=bool(plan.truncations),
-                heard_text=plan.heard_text,
-            )
-        )
-        log.info(
-            "barge-in: item %s heard %d of %d ms; cancel=%s truncate=%s delete=%s",
-            plan.item_id,
-            plan.played_ms,
-            plan.received_ms,
-            plan.cancel,
-            [t.audio_end_ms for t in plan.truncations],
-            list(plan.deletions),
-        )
-
-    @staticmethod
-    async def _send_plan(wire: Wire, plan: BargeInPlan) -> None:
-        if plan.cancel_response_id is not None:
-            await wire.cancel_response(plan.cancel_response_id)
-        for cut in plan.truncations:
-            await wire.truncate(cut.item_id, cut.audio_end_ms)
-        for item_id in plan.deletions:
-            await wire.delete_item(item_id)
-
     # --- the log and events --------------------------------------------------------------
 
-    def _typed_text_accepted(self, item_id: str | None) -> None:
-        """``conversation.item.created``: a typed message of ours is in the conversation."""
-        if item_id is not None and item_id in self._typed_texts:
-            _, text = self._typed_texts.pop(item_id)
-            self._log_turn(Turn(role="user", text=text, item_id=item_id))
-
-    def _typed_text_refused(self, event_id: str | None) -> None:
-        """``error`` for one of our typed messages: it was not said, so it is not logged."""
-        for item_id, (sent_event_id, _) in list(self._typed_texts.items()):
-            if sent_event_id == event_id:
-                del self._typed_texts[item_id]
-                log.warning("the service refused a typed message (%s); it is not logged", item_id)
+    def _ready_wire(self) -> Wire | None:
+        return self._link.wire if self._life.state is SessionState.READY else None
 
     def _log_turns(self, turns: list[Turn]) -> None:
         for turn in turns:
@@ -727,19 +671,19 @@ class VoiceAgentSession:
         self._dispatch_queue.put_nowait(event)
 
     async def _greet(self) -> None:
-        if not self._greet_pending:
+        """Greet once per conversation; a greeting lost to a drop is sent after the reconnect."""
+        wire = self._link.wire
+        if not self._greet_pending or wire is None:
             return
-        self._greet_pending = False  # once per conversation: never again after a reconnect
-        wire = self._require_wire()
-        if self.greeting == arguments.LLM_GREETING:
-            await wire.add_system_message(LLM_GREETING_PROMPT)
-            await wire.create_response()
-        elif self.greeting is not None:
-            await wire.say(self.greeting)
-
-
-def _nothing_played(item_id: str) -> int:
-    return 0
+        self._greet_pending = False  # sent: never again, not after a reconnect either
+        try:
+            if self.greeting == arguments.LLM_GREETING:
+                await wire.add_system_message(LLM_GREETING_PROMPT)
+                await wire.create_response()
+            elif self.greeting is not None:
+                await wire.say(self.greeting)
+        except ConnectionLost:
+            self._greet_pending = True  # never reached the service: the receive loop reconnects
 
 
 def _default_audio() -> AudioBackend:

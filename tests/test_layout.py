@@ -1,0 +1,139 @@
+"""The house rules, read from the source: imports point one way, files stay small.
+
+protocol <- config <- voicelive <- session <- {tools, observe, cli}; audio <- bridges; the
+emulator imports protocol facts only; only voicelive/ imports the SDK. A new package must be
+placed in ALLOWED before it can import anything of ours.
+"""
+
+from __future__ import annotations
+
+import ast
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+SRC = Path(__file__).resolve().parent.parent / "src" / "voiceagent"
+MAX_LINES = 500
+
+BOTTOM = {"errors", "redaction", "protocol"}
+ALLOWED: dict[str, set[str]] = {
+    "protocol": {"protocol"},
+    "errors": set(),
+    "redaction": set(),
+    "events": {"protocol"},
+    "dispatch": {"events"},
+    "config": BOTTOM | {"config"},
+    "conversation": BOTTOM | {"events", "conversation"},
+    "audio": BOTTOM | {"audio"},
+    "bridges": BOTTOM | {"audio", "bridges"},
+    "voicelive": BOTTOM | {"config", "voicelive"},
+    "session": BOTTOM
+    | {"events", "dispatch", "config", "conversation", "audio", "voicelive", "session"},
+    "tools": BOTTOM | {"events", "config", "session", "tools"},
+    "observe": BOTTOM | {"events", "conversation", "session", "observe", "tools"},
+    "invocations": BOTTOM | {"invocations"},
+    "emulator": {"protocol", "emulator"},
+    "testing": {"emulator", "testing"},
+}
+"""Package (first part below ``voiceagent``) -> the packages it may import. ``__init__`` (the
+public surface), ``__main__`` and ``cli`` (which uses only the public API) are exempt here."""
+
+EXEMPT = {"__init__", "__main__", "cli"}
+SDK_OWNER = "voicelive"
+
+
+def modules() -> list[Path]:
+    return sorted(p for p in SRC.rglob("*.py") if "__pycache__" not in p.parts)
+
+
+def imported(source: str, module: str, is_package: bool) -> list[str]:
+    """Absolute names of everything ``source`` (module ``module``) imports, lazy ones included."""
+    package = module.split(".") if is_package else module.split(".")[:-1]
+    names: list[str] = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names.extend(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            base = package[: len(package) - node.level + 1] if node.level else []
+            prefix = ".".join(base + ([node.module] if node.module else []))
+            if node.module is None:
+                names.extend(f"{prefix}.{alias.name}" for alias in node.names)
+            else:
+                names.append(prefix)
+    return names
+
+
+def violations(source: str, module: str, is_package: bool = False) -> list[str]:
+    """What ``source`` imports against the rules (empty when it keeps them)."""
+    if "." not in module:
+        return []  # voiceagent/__init__: the public surface imports from everywhere
+    package = module.split(".")[1]
+    if package in EXEMPT:
+        return []
+    if package not in ALLOWED:
+        return [f"new package {package!r}: add its allowed imports to ALLOWED"]
+    found = []
+    for name in imported(source, module, is_package):
+        if name.startswith("azure.ai.voicelive") and package != SDK_OWNER:
+            found.append(f"{module} imports the SDK ({name}): only voicelive/ may")
+        parts = name.split(".")
+        if parts[0] != "voiceagent" or len(parts) < 2:
+            continue
+        if parts[1] not in ALLOWED[package] and parts[1] != package:
+            found.append(
+                f"{module} imports {name}: {package}/ may import only {sorted(ALLOWED[package])}"
+            )
+    return found
+
+
+def module_name(path: Path) -> tuple[str, bool]:
+    rel = path.relative_to(SRC.parent).with_suffix("")
+    parts = list(rel.parts)
+    if parts[-1] == "__init__":
+        return ".".join(parts[:-1]), True
+    return ".".join(parts), False
+
+
+@pytest.mark.parametrize("path", modules(), ids=lambda p: str(p.relative_to(SRC)))
+def test_imports_point_one_way(path: Path) -> None:
+    module, is_package = module_name(path)
+    assert violations(path.read_text(), module, is_package) == []
+
+
+@pytest.mark.parametrize("path", modules(), ids=lambda p: str(p.relative_to(SRC)))
+def test_no_source_file_over_the_limit(path: Path) -> None:
+    lines = len(path.read_text().splitlines())
+    assert lines <= MAX_LINES, f"{path.relative_to(SRC)} has {lines} lines: split it by job"
+
+
+def test_importing_the_emulator_loads_no_client() -> None:
+    code = (
+        "import sys, voiceagent.emulator; "
+        "print(sorted(m for m in ('soxr', 'sounddevice', 'voiceagent.session', "
+        "'azure.ai.voicelive', 'voiceagent.config') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_importing_voiceagent_loads_neither_portaudio_nor_the_emulator() -> None:
+    code = (
+        "import sys, voiceagent; "
+        "print(sorted(m for m in ('sounddevice', 'soxr', 'voiceagent.emulator', "
+        "'voiceagent.session') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_the_rules_catch_wrong_imports() -> None:
+    # The checker itself must fail on a violation, or the tests above prove nothing.
+    assert violations("from ..session import VoiceAgentSession", "voiceagent.config.probe")
+    assert violations("import azure.ai.voicelive.aio", "voiceagent.session.probe")
+    assert violations("from voiceagent.session import x", "voiceagent.emulator.probe")
+    assert violations("from .. import audio", "voiceagent.config.probe")
+    assert violations("from ..audio.base import AudioBackend", "voiceagent.voicelive.probe")
+    assert not violations("from ..config import SessionOptions", "voiceagent.voicelive.probe")
+    assert not violations("from . import x", "voiceagent.session", is_package=True)
