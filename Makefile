@@ -8,14 +8,14 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest system-deps install bench clean
+.PHONY: demo test lint typecheck pytest docs system-deps install bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,docs]'
 	touch $(STAMP)
 
 install: system-deps $(STAMP)
@@ -39,7 +39,11 @@ typecheck: $(STAMP)
 pytest: $(STAMP)
 	$(BIN)/python -m pytest
 
-test: install lint typecheck pytest
+# The documentation site; --strict turns every broken link or reference into an error.
+docs: $(STAMP)
+	$(BIN)/mkdocs build --strict --quiet --site-dir out/site
+
+test: install lint typecheck pytest docs
 
 bench: install
 	$(BIN)/python bench/emulator_sessions.py
