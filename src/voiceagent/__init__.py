@@ -54,10 +54,13 @@ if TYPE_CHECKING:
         Reconnecting,
         SessionClosed,
         SessionReady,
+        ToolCallFinished,
         TurnLogged,
+        TurnMetrics,
     )
     from .session import SessionState, VoiceAgentSession
     from .session.bargein import BargeInPolicy
+    from .tools import Tool, function_tool
 
 __version__ = "0.1.0"
 
@@ -100,12 +103,16 @@ __all__ = [
     "SessionState",
     "SoundDeviceAudio",
     "StaticInterimResponse",
+    "Tool",
+    "ToolCallFinished",
     "Turn",
     "TurnDetection",
     "TurnLogged",
+    "TurnMetrics",
     "VoiceAgentError",
     "VoiceAgentSession",
     "WavAudio",
+    "function_tool",
     "list_devices",
 ]
 
@@ -150,6 +157,10 @@ _WHERE: dict[str, str] = {
     "SessionClosed": "events",
     "SessionReady": "events",
     "TurnLogged": "events",
+    "ToolCallFinished": "events",
+    "TurnMetrics": "events",
+    "Tool": "tools",
+    "function_tool": "tools",
     "SessionState": "session",
     "VoiceAgentSession": "session",
     "ConversationLog": "conversation",

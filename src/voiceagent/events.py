@@ -35,7 +35,9 @@ __all__ = [
     "Reconnecting",
     "SessionClosed",
     "SessionReady",
+    "ToolCallFinished",
     "TurnLogged",
+    "TurnMetrics",
     "check_event_name",
 ]
 
@@ -180,6 +182,71 @@ class SessionClosed(LibraryEvent):
     error: BaseException | None = field(default=None, compare=False)
 
 
+@dataclass(frozen=True)
+class ToolCallFinished(LibraryEvent):
+    """A tool the library ran for the model has finished (``@session.tool``, ``tools=``).
+
+    Attributes:
+        name: The tool's name.
+        call_id: The model's ``call_id``.
+        response_id: The response that carried the call.
+        outcome: ``"ok"``, ``"error"`` (it raised), ``"timeout"``, ``"invalid_arguments"`` or
+            ``"cancelled"`` (the user spoke, the response was cancelled or the session closed).
+        duration_ms: From the start of the call to its end, in milliseconds.
+        error: What the model was told when the outcome is not ``"ok"``.
+        started_at: ``time.monotonic()`` when the call started.
+    """
+
+    type: ClassVar[str] = "voiceagent.tool_call"
+    name: str
+    call_id: str
+    response_id: str | None
+    outcome: Literal["ok", "error", "timeout", "invalid_arguments", "cancelled"]
+    duration_ms: float
+    error: str | None = None
+    started_at: float = 0.0
+
+
+@dataclass(frozen=True)
+class TurnMetrics(LibraryEvent):
+    """One turn's latency figures (``session.metrics`` keeps them all).
+
+    A turn runs from the end of the user's speech (``input_audio_buffer.speech_stopped``), or
+    from a response that no speech asked for (a greeting, a typed message), to the end of the
+    agent's audio: played out, cut by the user, or cut by the close. Times are measured on the
+    event loop when the session handles each event; ``None`` means "did not happen".
+
+    Attributes:
+        turn: 1 for the session's first turn, then 2, 3, ...
+        user_item_id: The user's input item (speech turns).
+        item_id: The first assistant item with audio.
+        response_id: The response that carried that audio.
+        first_audio_received_ms: Speech end -> first agent audio received from the service.
+        first_audio_played_ms: Speech end -> first agent audio frame played by the backend
+            (never earlier than received).
+        barge_in_reaction_ms: The user started speaking over the agent -> playback silent,
+            from the backend's counters (``stats.last_flush_silent_at`` for device backends,
+            else the moment its played-frame count stopped growing).
+        truncated_at_ms: Where the agent's audio was cut (ms of it the user heard).
+        underruns: Times playback ran dry mid-item during the turn (backends with ``stats``).
+        tool_durations_ms: ``(tool name, ms)`` of each tool the library ran in the turn.
+        interrupted: The user cut the agent off.
+    """
+
+    type: ClassVar[str] = "voiceagent.metrics"
+    turn: int
+    user_item_id: str | None = None
+    item_id: str | None = None
+    response_id: str | None = None
+    first_audio_received_ms: float | None = None
+    first_audio_played_ms: float | None = None
+    barge_in_reaction_ms: float | None = None
+    truncated_at_ms: int | None = None
+    underruns: int | None = None
+    tool_durations_ms: tuple[tuple[str, float], ...] = ()
+    interrupted: bool = False
+
+
 LIBRARY_EVENT_TYPES: frozenset[str] = frozenset(
     cls.type
     for cls in (
@@ -192,6 +259,8 @@ LIBRARY_EVENT_TYPES: frozenset[str] = frozenset(
         HandlerFailed,
         ProtocolViolation,
         SessionClosed,
+        ToolCallFinished,
+        TurnMetrics,
     )
 )
 """Every event type the library itself emits."""

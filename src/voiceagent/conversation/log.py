@@ -62,6 +62,8 @@ class ConversationLog:
         self.path = _check_path(path) if path is not None else None
         self.sessions: list[SessionInfo] = []
         self.turns: list[Turn] = []
+        self.metrics: list[dict[str, Any]] = []
+        """Per-turn latency figures (see ``voiceagent.observe.metrics``), oldest first."""
         self._write_failed = False
 
     def add_session(self, info: SessionInfo) -> None:
@@ -80,6 +82,11 @@ class ConversationLog:
         """Record a finished turn."""
         self.turns.append(turn)
         self._write({"kind": "turn", **asdict(turn)})
+
+    def add_metrics(self, record: dict[str, Any]) -> None:
+        """Record one turn's latency figures (``{"kind": "metrics", ...}``; no transcript)."""
+        self.metrics.append(record)
+        self._write({"at": _now(), **record, "kind": "metrics"})
 
     def as_text(self) -> str:
         """The turns as ``role: text`` lines (interrupted agent turns marked)."""
