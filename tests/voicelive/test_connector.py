@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from azure.core.credentials import AccessToken, AzureKeyCredential
+from azure.core.exceptions import ClientAuthenticationError
 
 from config.full_session import FULL_SESSION_DICT, full_options
 from voiceagent.config import (
@@ -385,16 +386,33 @@ async def test_handshake_timeout() -> None:
         gc.collect()  # report the leaked session here, under this test's warning filter
 
 
-async def test_default_credential_is_created_lazily_and_failure_is_explained(
-    emulator: Emulator, monkeypatch: pytest.MonkeyPatch
+def test_a_local_endpoint_without_a_credential_gets_the_emulator_hint(
+    emulator: Emulator,
 ) -> None:
-    # Restrict DefaultAzureCredential to the environment credential: no network, and it fails.
-    for name in ("AZURE_CLIENT_ID", "AZURE_TENANT_ID", "AZURE_CLIENT_SECRET", "AZURE_USERNAME"):
-        monkeypatch.delenv(name, raising=False)
-    monkeypatch.setenv("AZURE_TOKEN_CREDENTIALS", "EnvironmentCredential")
+    # DefaultAzureCredential would walk its chain (even a cloud metadata address) for an
+    # emulator that only needs a stand-in: refused at construction, with the fix.
+    for endpoint in (emulator.endpoint, "http://localhost:8765", "http://[::1]:8765"):
+        with pytest.raises(ConfigError, match="EmulatorCredential"):
+            VoiceLiveConnector(ConnectionConfig(endpoint=endpoint), BASE)
+        with pytest.raises(ConfigError, match="EmulatorCredential"):
+            VoiceLiveConnector(ConnectionConfig(endpoint=endpoint, model="gpt-realtime"))
+    assert emulator.sessions == []
+
+
+class FailingCredential:
+    """An Entra credential that cannot get a token (signed out)."""
+
+    async def get_token(self, *scopes: str, **kwargs: Any) -> AccessToken:
+        raise ClientAuthenticationError("DefaultAzureCredential failed to retrieve a token")
+
+    async def close(self) -> None:
+        return None
+
+
+async def test_a_credential_failure_is_explained(emulator: Emulator) -> None:
     config = ConnectionConfig(endpoint=emulator.endpoint)
     with pytest.raises(ConnectError, match="could not get a Microsoft Entra ID token") as info:
-        async with open_connection(config, BASE):
+        async with open_connection(config, BASE, credential=FailingCredential()):
             pass
     assert "az login" in str(info.value)
     assert not is_recoverable(info.value)

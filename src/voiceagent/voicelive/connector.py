@@ -19,11 +19,13 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+import ipaddress
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from types import TracebackType
 from typing import Any, Literal, TypeAlias, cast
+from urllib.parse import urlsplit
 
 import aiohttp
 from azure.ai.voicelive.aio import ConnectionError as SdkConnectionError
@@ -136,6 +138,16 @@ async def _fetch_token(
     return cast(AccessToken, result)
 
 
+def _is_loopback(endpoint: str) -> bool:
+    host = urlsplit(endpoint).hostname or ""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
 def _is_token_credential(credential: object) -> bool:
     return callable(getattr(credential, "get_token", None))
 
@@ -202,6 +214,7 @@ class VoiceLiveConnector:
         if self._mode != "model":
             if is_key or config.api_key is not None:
                 raise ConfigError(_ENTRA_ONLY)
+            self._check_local(credential)
             return
         if config.model is None:
             raise ConfigError(
@@ -211,6 +224,18 @@ class VoiceLiveConnector:
         if credential is not None and config.api_key is not None:
             raise ConfigError(
                 "both credential and ConnectionConfig.api_key are set; pass only one of them"
+            )
+        self._check_local(credential)
+
+    def _check_local(self, credential: Credential | None) -> None:
+        config = self._config
+        if credential is None and config.api_key is None and _is_loopback(config.endpoint):
+            # DefaultAzureCredential would walk its whole chain (even a cloud metadata address)
+            # for a local emulator that only needs a stand-in.
+            raise ConfigError(
+                f"{self._endpoint} is a local endpoint (an emulator?) and no credential was "
+                "given: pass credential=voiceagent.testing.EmulatorCredential() (agent or model "
+                "mode) or an AzureKeyCredential (model mode), instead of DefaultAzureCredential"
             )
 
     @property
