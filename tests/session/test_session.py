@@ -206,6 +206,7 @@ async def test_greeting_once_not_on_session_update_nor_reconnect() -> None:
             server = await emu.wait_for_session(timeout=5)
             await asyncio.wait_for(first_turn, 10)
             conversation = session.conversation_id
+            assert conversation is not None  # known before the drop, or the test proves nothing
             await server.drop(code=1006)
             event = await asyncio.wait_for(reconnected, 15)
             second = await emu.wait_for_session(timeout=5)
