@@ -31,7 +31,11 @@ def _dominant_hz(pcm: bytes, rate: int) -> float:
 )
 async def test_new_pcm_output_formats_echoed_and_spoken_at_their_rate(fmt: str) -> None:
     rate = OUTPUT_FORMATS[fmt][0]
-    async with Emulator(realtime=False) as emu, model_connection(emu.endpoint) as conn:
+    # The synthetic voice: its pitch is known exactly (espeak-ng's formats: test_speech.py).
+    async with (
+        Emulator(realtime=False, voice="synthetic") as emu,
+        model_connection(emu.endpoint) as conn,
+    ):
         await conn.recv()
         await conn.session.update(session={"output_audio_format": fmt})
         updated = (await recv_until(conn, "session.updated"))[-1]

@@ -195,9 +195,9 @@ async def test_commit_with_too_little_audio_is_an_error() -> None:
         assert error.error.code == "input_audio_buffer_commit_empty"
 
 
-async def test_unscripted_speech_has_default_transcript() -> None:
+async def test_unscripted_speech_has_default_transcript_when_not_listening() -> None:
     async with (
-        Emulator(realtime=False, always_transcribe=True) as emu,
+        Emulator(realtime=False, always_transcribe=True, listen=False) as emu,
         model_connection(emu.endpoint) as conn,
     ):
         await conn.recv()

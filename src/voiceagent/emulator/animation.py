@@ -4,12 +4,14 @@
 ``"word"``) gives every spoken word's exact place in the audio. ``response.animation_viseme.delta``
 (when ``animation.outputs`` has ``"viseme_id"``) gives mouth shapes over the same timings: each
 letter of a word maps to one of Azure's 22 viseme ids (0 is silence) for its share of the word's
-time, repeats merged, and viseme 0 follows every word. Both are sent with the word's transcript
+time, repeats merged, and viseme 0 follows every word; with espeak-ng they come from the
+synthesiser's phonemes instead. Both are sent with the word's transcript
 delta, so they never run ahead of the audio by more than one audio delta.
 """
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from .voice import Speech
@@ -46,8 +48,19 @@ def word_text(speech: Speech, index: int) -> str:
 
 
 def viseme_track(speech: Speech, index: int) -> list[tuple[int, int]]:
-    """``(audio_offset_ms, viseme_id)`` for the ``index``-th word, ending with silence (0)."""
+    """``(audio_offset_ms, viseme_id)`` for the ``index``-th word, ending with silence (0).
+
+    With espeak-ng the visemes come from its phonemes: those from the word's start up to the
+    next word's start (the pause after it included). Otherwise each letter gives one.
+    """
     timing = speech.timings[index]
+    if speech.visemes:
+        begin = -1.0 if index == 0 else timing.start_ms
+        end = speech.timings[index + 1].start_ms if index + 1 < len(speech.timings) else math.inf
+        phonemes = [(ms, v) for ms, v in speech.visemes if begin <= ms < end]
+        if not phonemes or phonemes[-1][1] != 0:
+            phonemes.append((round(timing.start_ms + timing.duration_ms), 0))
+        return phonemes
     word = speech.text[timing.start_char : timing.end_char]
     char_ms = timing.duration_ms / max(1, len(word))
     track: list[tuple[int, int]] = []

@@ -2,19 +2,30 @@
 
 Audio is decoded to PCM16, counted into the buffer and fed to the energy VAD (when turn
 detection is on). A detected turn, or a manual commit, becomes a user message item; with
-``create_response`` a server-VAD turn then starts a response.
+``create_response`` a server-VAD turn then starts a response. The turn's transcript is the next
+``user_says`` transcript, else (when listening) what pocketsphinx hears in the turn's audio.
+
+With ``remove_filler_words`` in ``turn_detection``, filler words are removed from transcripts and
+an utterance of only filler ("um") is no turn at all: no speech events, no item, no barge-in.
+To know that before the user interrupts anything, ``speech_started`` is held back until the
+transcript is known: at once for a queued transcript, at the end of the utterance when the
+recogniser must listen to it.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import copy
+import logging
 from typing import TYPE_CHECKING, Any
 
 from voiceagent.protocol.g711 import alaw_decode, ulaw_decode
 
 from .ids import new_id
+from .listening import is_filler_only, recognizer_available, strip_fillers, transcribe
+from .script import UNSCRIPTED_TRANSCRIPT
 from .session_config import input_sample_rate
 from .vad import FRAME_MS, EnergyVad
 
@@ -23,8 +34,13 @@ if TYPE_CHECKING:
 
 __all__ = ["MIN_COMMIT_MS", "InputAudio"]
 
+logger = logging.getLogger(__name__)
+
 MIN_COMMIT_MS = 100
 """A manual commit needs at least this much buffered audio, as the service requires."""
+
+MAX_TURN_MS = 30_000
+"""The longest stretch of input audio kept for the recogniser (older audio is dropped)."""
 
 
 class InputAudio:
@@ -40,13 +56,33 @@ class InputAudio:
         self._audio_frames = 0  # input audio time in VAD frames, across VAD rebuilds
         self._buffer_ms = 0.0  # audio appended since the last commit/clear
         self._speech_item: str | None = None
+        self._pcm = bytearray()  # recent input audio (PCM16) for the recogniser
+        self._pcm_start_ms = 0.0  # audio time of self._pcm[0]
+        self._pcm_rate = input_sample_rate(session.config)
+        self._held: int | None = None  # audio_start_ms of a held-back speech_started
+        self._filler: str | None = None  # the queued filler transcript of this utterance
+        self._start_ms: int | None = None  # audio_start_ms of the current utterance
         self.reconfigure()
+
+    @property
+    def listening(self) -> bool:
+        """Whether unscripted turns are transcribed by the recogniser."""
+        mode = self._session.settings.listen
+        return mode == "on" or (mode == "auto" and recognizer_available())
+
+    def _remove_fillers(self) -> bool:
+        td = self._session.config.get("turn_detection") or {}
+        return bool(td.get("remove_filler_words"))
 
     def reconfigure(self) -> None:
         """Rebuild the VAD for the session's current config; audio time keeps running."""
         if self._vad is not None:
             self._audio_frames = self._vad.audio_ms // FRAME_MS
         config = self._session.config
+        if input_sample_rate(config) != self._pcm_rate:
+            self._pcm_start_ms += self._pcm_ms()
+            self._pcm.clear()
+            self._pcm_rate = input_sample_rate(config)
         td = config.get("turn_detection")
         if td is None:
             self._vad = None
@@ -86,6 +122,10 @@ class InputAudio:
             return
         pcm = self._decode(raw)
         self._buffer_ms += 1000.0 * (len(pcm) // 2) / input_sample_rate(self._session.config)
+        if self.listening:
+            self._keep(pcm)
+        else:
+            self._pcm_start_ms += 1000.0 * (len(pcm) // 2) / self._pcm_rate
         if self._vad is None:
             return
         for vad_event in self._vad.feed(pcm):
@@ -107,6 +147,7 @@ class InputAudio:
             return
         item_id = self._speech_item or new_id("item")
         self._speech_item = None
+        self._held = self._filler = None
         if self._vad is not None:
             self._vad.reset()
         await self._commit(item_id, auto_response=False)
@@ -115,6 +156,9 @@ class InputAudio:
         """``input_audio_buffer.clear``: forget the buffered audio and the current turn."""
         self._buffer_ms = 0.0
         self._speech_item = None
+        self._held = self._filler = None
+        self._pcm_start_ms += self._pcm_ms()
+        self._pcm.clear()
         if self._vad is not None:
             self._vad.reset()
         await self._session.send_event({"type": "input_audio_buffer.cleared"})
@@ -122,14 +166,25 @@ class InputAudio:
     # -- speech events -----------------------------------------------------------------------
 
     async def _on_speech_started(self, audio_start_ms: int) -> None:
+        self._speech_item = new_id("item")
+        self._start_ms = audio_start_ms
+        if self._remove_fillers():
+            queued = self._session.script.peek_user_transcript()
+            if queued is None and self.listening:
+                self._held = audio_start_ms  # decided when the utterance ends
+                return
+            if queued is not None and is_filler_only(queued):
+                self._filler = queued  # no turn: nothing is sent for this utterance
+                return
+        await self._send_speech_started(audio_start_ms)
+
+    async def _send_speech_started(self, audio_start_ms: int) -> None:
         session = self._session
-        item_id = new_id("item")
-        self._speech_item = item_id
         await session.send_event(
             {
                 "type": "input_audio_buffer.speech_started",
                 "audio_start_ms": audio_start_ms,
-                "item_id": item_id,
+                "item_id": self._speech_item,
             }
         )
         td = session.config.get("turn_detection") or {}
@@ -138,6 +193,19 @@ class InputAudio:
 
     async def _on_speech_stopped(self, audio_end_ms: int) -> None:
         item_id = self._speech_item or new_id("item")
+        held, self._held = self._held, None
+        filler, self._filler = self._filler, None
+        if filler is not None:
+            self._session.script.pop_user_transcript()
+            self._forget_audio_before(audio_end_ms)
+            return
+        start_ms, self._start_ms = self._start_ms, None
+        transcript = await self._transcript(start_ms, audio_end_ms)
+        if transcript is None:
+            return  # filler only, heard by the recogniser
+        if held is not None:
+            self._speech_item = item_id
+            await self._send_speech_started(held)
         self._speech_item = None
         await self._session.send_event(
             {
@@ -147,12 +215,72 @@ class InputAudio:
             }
         )
         td = self._session.config.get("turn_detection") or {}
-        await self._commit(item_id, auto_response=bool(td.get("create_response", True)))
+        await self._commit(
+            item_id, auto_response=bool(td.get("create_response", True)), transcript=transcript
+        )
 
-    async def _commit(self, item_id: str, *, auto_response: bool) -> None:
+    # -- transcripts -------------------------------------------------------------------------
+
+    async def _transcript(self, start_ms: int | None, end_ms: int | None) -> str | None:
+        """The transcript of the turn in ``[start_ms, end_ms]`` (``None``: only filler).
+
+        The next ``user_says`` transcript if any, else what the recogniser hears (when
+        listening), else :data:`UNSCRIPTED_TRANSCRIPT`.
+        """
+        script = self._session.script
+        transcript = script.pop_user_transcript()
+        if transcript is None and self.listening:
+            transcript = await self._recognise(start_ms, end_ms)
+        self._forget_audio_before(end_ms)
+        if transcript is None:
+            return UNSCRIPTED_TRANSCRIPT
+        if self._remove_fillers():
+            if is_filler_only(transcript):
+                return None
+            transcript = strip_fillers(transcript)
+        return transcript
+
+    async def _recognise(self, start_ms: int | None, end_ms: int | None) -> str | None:
+        begin = 0 if start_ms is None else self._offset(start_ms)
+        end = len(self._pcm) if end_ms is None else self._offset(end_ms)
+        pcm = bytes(self._pcm[begin:end])
+        if not pcm:
+            return ""
+        try:
+            return await asyncio.to_thread(transcribe, pcm, self._pcm_rate)
+        except Exception:
+            logger.exception("session %s: speech recognition failed", self._session.session_id)
+            return None
+
+    def _keep(self, pcm: bytes) -> None:
+        self._pcm += pcm
+        limit = 2 * int(MAX_TURN_MS * self._pcm_rate / 1000)
+        if len(self._pcm) > 2 * limit:  # trim rarely: keep the last MAX_TURN_MS
+            drop = len(self._pcm) - limit
+            del self._pcm[:drop]
+            self._pcm_start_ms += 1000.0 * (drop // 2) / self._pcm_rate
+
+    def _pcm_ms(self) -> float:
+        return 1000.0 * (len(self._pcm) // 2) / self._pcm_rate
+
+    def _offset(self, ms: float) -> int:
+        samples = int((ms - self._pcm_start_ms) * self._pcm_rate / 1000)
+        return 2 * min(max(0, samples), len(self._pcm) // 2)
+
+    def _forget_audio_before(self, ms: float | None) -> None:
+        drop = len(self._pcm) if ms is None else self._offset(ms)
+        del self._pcm[:drop]
+        self._pcm_start_ms += 1000.0 * (drop // 2) / self._pcm_rate
+
+    async def _commit(
+        self, item_id: str, *, auto_response: bool, transcript: str | None = None
+    ) -> None:
         session = self._session
         self._buffer_ms = 0.0
-        transcript = session.script.next_user_transcript()
+        if transcript is None:
+            transcript = await self._transcript(None, None)
+            if transcript is None:
+                transcript = ""  # a manual commit of filler only: an empty turn
         item: dict[str, Any] = {
             "id": item_id,
             "object": "realtime.item",

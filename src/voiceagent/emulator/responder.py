@@ -13,6 +13,7 @@ from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any
 
 from .ids import new_id
+from .invocations import voice_invocation
 from .items import truncate
 from .replies import decide_reply
 from .response import ResponseRecord, ResponseRun
@@ -162,6 +163,7 @@ class Responder:
             ms_per_char=settings.ms_per_char,
             timing=settings.timing,
             rng=self._rng,
+            voice=settings.voice,
         )
         self.active = run
         self._active_task = self._track(self._run(run))
@@ -178,6 +180,8 @@ class Responder:
 
     async def _run(self, run: ResponseRun) -> None:
         try:
+            if self._session.settings.invocations_url is not None:
+                await voice_invocation(self._session, run)
             await run.run()
         finally:
             if self.active is run:

@@ -24,7 +24,8 @@ from .conversations import Conversation, ItemAudio
 from .ids import new_id
 from .script import Reply
 from .timing import Timing
-from .voice import synthesize
+from .voice import Speech
+from .voices import speak
 
 __all__ = ["ResponseHost", "ResponseRecord", "ResponseRun", "SessionClosedError"]
 
@@ -89,6 +90,7 @@ class ResponseRun:
         ms_per_char: Speaking rate of the synthetic voice.
         timing: Think time, time to first audio and jitter.
         rng: Draws the ``timing`` delays.
+        voice: ``"auto"``, ``"espeak"`` or ``"synthetic"`` (see :func:`~.voices.speak`).
     """
 
     def __init__(
@@ -105,6 +107,7 @@ class ResponseRun:
         ms_per_char: float,
         timing: Timing = Timing.IMMEDIATE,
         rng: random.Random | None = None,
+        voice: str = "synthetic",
     ) -> None:
         self.host = host
         self.record = record
@@ -116,6 +119,7 @@ class ResponseRun:
         self.chunk_ms = chunk_ms
         self.ms_per_char = ms_per_char
         self.timing = timing
+        self.voice = voice
         self._rng = rng or random.Random(timing.seed)
         self.cancel_reason: str | None = None
         self.current_audio: tuple[str, ItemAudio] | None = None
@@ -284,7 +288,7 @@ class ResponseRun:
     async def _stream_audio(self, text: str, item_id: str, where: dict[str, Any]) -> str:
         send = self.host.send_event
         output_format = str(self.config.get("output_audio_format", "pcm16"))
-        speech = synthesize(text, output_format, self.ms_per_char)
+        speech = await self._speak(text, output_format)
         audio = ItemAudio(speech)
         self.host.conversation.audio[item_id] = audio
         self.current_audio = (item_id, audio)
@@ -361,6 +365,14 @@ class ResponseRun:
             await send(event)
         await send({"type": "response.audio_transcript.done", **where, "transcript": final_text})
         return final_text
+
+    async def _speak(self, text: str, output_format: str) -> Speech:
+        """Synthesise (espeak-ng runs in a thread so that other sessions keep streaming)."""
+        if self.voice == "synthetic":
+            return speak(text, output_format, voice="synthetic", ms_per_char=self.ms_per_char)
+        return await asyncio.to_thread(
+            speak, text, output_format, voice=self.voice, ms_per_char=self.ms_per_char
+        )
 
     async def _stream_text(self, text: str, where: dict[str, Any]) -> str:
         send = self.host.send_event

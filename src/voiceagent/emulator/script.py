@@ -163,7 +163,16 @@ class AgentScript:
 
     def next_user_transcript(self) -> str:
         """Pop the next queued user transcript, or :data:`UNSCRIPTED_TRANSCRIPT`."""
-        return self._user_turns.popleft() if self._user_turns else UNSCRIPTED_TRANSCRIPT
+        transcript = self.pop_user_transcript()
+        return UNSCRIPTED_TRANSCRIPT if transcript is None else transcript
+
+    def pop_user_transcript(self) -> str | None:
+        """Pop the next queued user transcript, or ``None`` when nothing is queued."""
+        return self._user_turns.popleft() if self._user_turns else None
+
+    def peek_user_transcript(self) -> str | None:
+        """The next queued user transcript without using it, or ``None``."""
+        return self._user_turns[0] if self._user_turns else None
 
     @property
     def pending_user_turns(self) -> int:

@@ -12,11 +12,13 @@ from aiohttp import web
 from .conversations import Conversation, ConversationStore
 from .faults import Faults
 from .handshake import SUPPORTED_API_VERSIONS, HandshakeError, validate_handshake
+from .listening import listen_mode
 from .response import SessionClosedError
 from .script import AgentScript, Reply
 from .session import EmulatedSession
 from .settings import DEFAULT_MAX_FRAME_BYTES, SessionSettings
 from .timing import Timing
+from .voices import VOICES
 
 __all__ = ["PATH", "Emulator"]
 
@@ -59,9 +61,19 @@ class Emulator:
             start at once) or ``"realistic"`` (300-700 ms think time before
             ``response.created``, 200 ms more to the first audio, up to 30 ms jitter per paced
             audio delta).
+        invocations_url: Voice an Invocations-protocol agent: user turns are posted to this
+            URL (``http://127.0.0.1:<port>/invocations``) and its streamed reply is spoken
+            (see ``invocations.py``).
+        voice: The assistant's voice: ``"auto"`` (the default: espeak-ng when it can be loaded,
+            from the ``voiceagent[speech]`` extra or the system, else the synthetic buzz),
+            ``"espeak"`` (fail a response if espeak-ng is missing) or ``"synthetic"``.
+        listen: Transcribe user speech turns that no ``user_says`` transcript covers with
+            pocketsphinx: ``"auto"`` (the default: when installed), ``"on"``/``True`` or
+            ``"off"``/``False`` (they are then :data:`UNSCRIPTED_TRANSCRIPT`).
 
     Raises:
-        ValueError: ``speed`` is not positive or ``timing`` names no profile.
+        ValueError: ``speed`` is not positive, ``timing`` names no profile, or ``voice`` or
+            ``listen`` is not one of the values above.
     """
 
     def __init__(
@@ -84,9 +96,14 @@ class Emulator:
         record_events: bool = True,
         always_transcribe: bool = False,
         timing: Timing | str | None = None,
+        invocations_url: str | None = None,
+        voice: str = "auto",
+        listen: str | bool = "auto",
     ) -> None:
         if speed <= 0:
             raise ValueError("speed must be positive")
+        if voice not in VOICES:
+            raise ValueError(f"unknown voice {voice!r}; expected one of {', '.join(VOICES)}")
         self.api_key = api_key
         self.token = token
         self.host = host
@@ -104,6 +121,9 @@ class Emulator:
             record_events=record_events,
             always_transcribe=always_transcribe,
             timing=Timing.coerce(timing),
+            invocations_url=invocations_url,
+            voice=voice,
+            listen=listen_mode(listen),
         )
         self._script = AgentScript.coerce(script)
         self._store = ConversationStore()

@@ -29,6 +29,11 @@ class SessionSettings:
         always_transcribe: Send user transcripts even when the session did not configure
             ``input_audio_transcription`` (the service sends none then).
         timing: Think time, time to first audio and delivery jitter of responses.
+        invocations_url: Voice an Invocations-protocol agent at this URL (``invocations.py``).
+        voice: The assistant's voice: ``"auto"`` (espeak-ng when available, else the synthetic
+            buzz), ``"espeak"`` or ``"synthetic"``.
+        listen: Transcribe unscripted user speech with pocketsphinx: ``"auto"`` (when it is
+            installed), ``"on"`` (required) or ``"off"``.
     """
 
     realtime: bool = True
@@ -41,3 +46,6 @@ class SessionSettings:
     record_events: bool = True
     always_transcribe: bool = False
     timing: Timing = Timing.IMMEDIATE
+    invocations_url: str | None = None
+    voice: str = "auto"
+    listen: str = "auto"

@@ -3,7 +3,8 @@
 The emulator cannot speak, but clients need audio that behaves like speech: a VAD or RMS meter
 must see it as voice, and the words must take time so that barge-in and truncation can be tested.
 Each word becomes voiced "syllables": a harmonic tone (fundamental around 140 Hz with slow
-intonation, ten harmonics falling off as 1/k) under a syllable-rate envelope; spaces and
+intonation, ten harmonics falling off as 1/k) under a syllable-rate envelope with 15 ms
+raised-cosine fades at each word's edges (no clicks); spaces and
 punctuation become pauses. Every character lasts ``ms_per_char`` (65 ms by default, about
 150 words per minute); a comma adds 150 ms and a sentence end 300 ms. The voiced parts are
 normalised to -20 dBFS RMS.
@@ -64,6 +65,9 @@ class Speech:
         words: ``(start_ms, end_char)`` per word: the word starts at ``start_ms`` into the
             audio and ``text[:end_char]`` is the transcript up to and including it.
         timings: The full timing of every word, in order (same words as ``words``).
+        visemes: ``(audio_ms, viseme_id)`` from the synthesiser's phonemes (espeak-ng), or
+            ``()`` when mouth shapes are guessed from the letters (the synthetic voice).
+        engine: ``"espeak"`` or ``"synthetic"``.
     """
 
     text: str
@@ -72,6 +76,8 @@ class Speech:
     bytes_per_sample: int
     words: tuple[tuple[float, int], ...]
     timings: tuple[WordTiming, ...] = ()
+    visemes: tuple[tuple[int, int], ...] = ()
+    engine: str = "synthetic"
 
     @property
     def duration_ms(self) -> float:
@@ -163,8 +169,10 @@ def _voiced(n: int, rate: int, syllables: int, start_ms: float) -> npt.NDArray[n
     # Syllables: raised-sine bumps, never fully silent inside a word (co-articulation).
     syllable_pos = (t / duration) * syllables
     envelope = 0.25 + 0.75 * np.sin(np.pi * (syllable_pos % 1.0)) ** 0.7
-    edge = max(1, int(0.012 * rate))  # 12 ms fades to avoid clicks
-    ramp = np.linspace(0.0, 1.0, min(edge, n // 2 or 1))
+    # Raised-cosine fades (15 ms, at most a third of the word) so no word starts or ends with
+    # a step: short words used to click where they ended.
+    edge = max(1, min(int(0.015 * rate), n // 3))
+    ramp = 0.5 - 0.5 * np.cos(np.linspace(0.0, np.pi, edge))
     envelope[: ramp.size] *= ramp
     envelope[n - ramp.size :] *= ramp[::-1]
     result: npt.NDArray[np.float64] = wave * envelope
