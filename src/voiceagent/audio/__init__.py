@@ -15,6 +15,7 @@ from .format import AudioFormat
 if TYPE_CHECKING:
     from .devices import DeviceInfo, list_devices
     from .echo_gate import EchoGate
+    from .local_vad import LocalInterruption, SileroVad, VoiceDetector
     from .null import NullAudio
     from .sounddevice_backend import AudioStats, SoundDeviceAudio
     from .wav import WavAudio
@@ -26,15 +27,21 @@ __all__ = [
     "AudioStats",
     "DeviceInfo",
     "EchoGate",
+    "LocalInterruption",
     "NullAudio",
     "ReadyAwareListener",
+    "SileroVad",
     "SoundDeviceAudio",
+    "VoiceDetector",
     "WavAudio",
     "list_devices",
 ]
 
 _LAZY = {
     "EchoGate": "echo_gate",
+    "LocalInterruption": "local_vad",
+    "SileroVad": "local_vad",
+    "VoiceDetector": "local_vad",
     "NullAudio": "null",
     "WavAudio": "wav",
     "AudioStats": "sounddevice_backend",

@@ -31,6 +31,13 @@ may reset them when started again). There is deliberately no "forget this item" 
 session never tells a backend that an item is finished (it may still ask about an interrupted
 item after a reconnect), and a count costs a few dozen bytes per assistant item, so an hour of
 conversation keeps a few kilobytes.
+
+Optional methods (a backend may have them; the session must check with ``hasattr`` before
+calling): ``pause_playback() -> bool`` stops playing without dropping anything (the next
+device block fades to silence, ``played_frames`` stops counting; True if audio was queued) and
+``resume_playback() -> bool`` continues where it paused; ``flush`` ends a pause and drops the
+queue. ``SoundDeviceAudio`` has both; with ``local_interruption=`` it calls them itself when an
+on-device voice detector hears the user, and its ``flush()`` then confirms the cut.
 """
 
 from __future__ import annotations

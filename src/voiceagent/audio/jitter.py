@@ -11,6 +11,11 @@ at a fixed pace, one block per callback. :class:`PlaybackQueue` sits between the
   (at most ``fade_frames``). The ramp is built from that one committed sample value only, so no
   queued audio is ever played after a flush, and the hard step to zero (a click) is avoided.
 
+``pause`` (local interruption) stops playback without dropping anything: the next block is the
+same fade to silence, then silence, and nothing is consumed or counted until ``resume``, which
+continues with the next queued frame (faded in over ``fade_frames``). ``flush`` while paused
+drops the queue and ends the pause.
+
 Playback starts once ``prebuffer_frames`` are queued, or once the first queued audio has waited
 that long in device time (so a reply shorter than the prebuffer still plays). An underrun is
 counted when playback ran dry in the middle of an item, i.e. more audio of the item that just
@@ -81,6 +86,8 @@ class PlaybackQueue:
         self._waited = 0  # device frames the queued audio has waited while prebuffering
         self._last_sample = 0
         self._fade_pending = False
+        self._paused = False
+        self._fade_in = False
         self._drained_item: str | None = None
         self._played: dict[str, int] = {}
         self._played_total = 0
@@ -124,8 +131,11 @@ class PlaybackQueue:
                 out[:k] = (self._ramp[:k] * self._last_sample).astype(np.int16)
                 out[k:] = 0
                 self._last_sample = 0
-                if not self._playing:
+                if not self._playing or self._paused:
                     return False
+            if self._paused:
+                out[:] = 0
+                return False
             if not self._playing:
                 if self._queued == 0:
                     out[:] = 0
@@ -149,6 +159,10 @@ class PlaybackQueue:
                     self._offset = 0
             if pos < n:
                 out[pos:] = 0
+            if self._fade_in:
+                self._fade_in = False
+                k = min(pos, len(self._ramp))
+                out[:k] = (self._ramp[:k][::-1] * out[:k]).astype(np.int16)
             self._queued -= pos
             self._played_total += pos
             self._last_sample = int(out[n - 1]) if n else 0
@@ -176,8 +190,37 @@ class PlaybackQueue:
             self._playing = False
             self._waited = 0
             self._drained_item = None
+            self._paused = self._fade_in = False
             self._fade_pending = self._last_sample != 0 and len(self._ramp) > 0
             return dropped
+
+    def pause(self) -> bool:
+        """Stop playing without dropping anything (local interruption); see :meth:`resume`.
+
+        Returns:
+            True if it paused audio that was queued; False when nothing is queued (no effect).
+        """
+        with self._lock:
+            if self._queued == 0 or self._paused:
+                return False
+            self._paused = True
+            self._fade_pending = self._last_sample != 0 and len(self._ramp) > 0
+            return True
+
+    def resume(self) -> bool:
+        """Continue a paused playback with the next queued frame; True if it was paused."""
+        with self._lock:
+            was = self._paused
+            if was:
+                self._paused = False
+                self._fade_in = self._playing and len(self._ramp) > 0
+            return was
+
+    @property
+    def paused(self) -> bool:
+        """True between :meth:`pause` and :meth:`resume` (or :meth:`flush`)."""
+        with self._lock:
+            return self._paused
 
     def played_frames(self, item_id: str) -> int:
         """Frames of ``item_id`` handed to the device so far (0 for an unknown item)."""

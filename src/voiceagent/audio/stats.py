@@ -28,6 +28,11 @@ class AudioStats:
         resampling: True when either device runs at another rate than the session (soxr).
         last_flush_silent_at: ``time.monotonic()`` at which the first block after the latest
             flush was handed to the device, plus the reported output latency (None before any).
+        local_pauses: Times local interruption paused playback (user speech detected on the
+            device while the agent played).
+        local_resumes: Local pauses that no ``flush()`` confirmed in time: playback resumed.
+        local_confirmed: Local pauses that a ``flush()`` (the service's barge-in) confirmed.
+        last_local_pause_at: ``time.monotonic()`` of the latest local pause (None before any).
     """
 
     output_callbacks: int
@@ -44,3 +49,7 @@ class AudioStats:
     device_rates: tuple[int, int]
     resampling: bool
     last_flush_silent_at: float | None
+    local_pauses: int = 0
+    local_resumes: int = 0
+    local_confirmed: int = 0
+    last_local_pause_at: float | None = None
