@@ -178,7 +178,7 @@ def _load() -> tuple[ctypes.CDLL, bytes | None]:
     """The library and its data directory: the wheel first, then the system's."""
     errors: list[str] = []
     try:
-        import espeakng_loader  # type: ignore[import-untyped]
+        import espeakng_loader
 
         return ctypes.CDLL(espeakng_loader.get_library_path()), str(
             espeakng_loader.get_data_path()

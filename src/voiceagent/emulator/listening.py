@@ -83,7 +83,7 @@ def _get_decoder() -> Any:
     global _decoder
     if _decoder is None:
         try:
-            from pocketsphinx import Decoder  # type: ignore[import-untyped]
+            from pocketsphinx import Decoder
         except ImportError as exc:
             raise RecognizerUnavailableError(
                 "pocketsphinx is not installed: pip install 'voiceagent[speech]'"
