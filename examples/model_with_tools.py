@@ -1,17 +1,22 @@
-"""Model mode with an API key and a function tool, against the local emulator.
+"""Model mode with a function tool: the model asks for it, the app answers, the model speaks.
 
-Runs with no Azure account: the emulator scripts the model's function call. Point
-`endpoint`/`credential` at your Voice Live resource to run the same code for real.
+    python examples/model_with_tools.py [--emulator]
+
+The function call arrives as ``response.function_call_arguments.done`` (``event.name``,
+``event.call_id``, ``event.arguments`` as JSON); send the result with
+``session.send_function_result``.
 """
 
 import asyncio
 import json
+import os
 from typing import Any
 
 from azure.core.credentials import AzureKeyCredential
+from common import EMULATED, Replies, show_turns, target
 
-from voiceagent import FunctionTool, MemoryAudio, SessionOptions, VoiceAgentSession
-from voiceagent.emulator import AgentScript, Emulator, FunctionCall, Reply, ScriptContext
+from voiceagent import FunctionTool, SessionOptions, VoiceAgentSession
+from voiceagent.emulator import AgentScript, FunctionCall, Reply, ScriptContext
 
 WEATHER = FunctionTool(
     name="get_weather",
@@ -21,7 +26,7 @@ WEATHER = FunctionTool(
 
 
 def emulated_model(user_text: str, context: ScriptContext) -> Reply:
-    """Plays the model: asks for the tool, then answers from its output."""
+    """Offline, plays the model: asks for the tool, then answers from its output."""
     if context.kind == "function_output":
         result = json.loads(context.function_outputs[-1]["output"])
         return Reply(text=f"It is {result['sky']} in {result['city']}.")
@@ -29,15 +34,15 @@ def emulated_model(user_text: str, context: ScriptContext) -> Reply:
 
 
 async def main() -> None:
-    async with Emulator(api_key="local-key", script=AgentScript(default=emulated_model)) as emu:
+    async with target(AgentScript(default=emulated_model)) as where:
+        key = "emulator" if EMULATED else os.environ["AZURE_VOICELIVE_API_KEY"]
         session = VoiceAgentSession(
-            emu.endpoint,
+            where.endpoint,
             model="gpt-realtime",
-            credential=AzureKeyCredential("local-key"),
+            credential=AzureKeyCredential(key),
             options=SessionOptions(tools=(WEATHER,), voice="alloy"),
-            audio=MemoryAudio(),
+            audio=where.audio,
         )
-        answered = asyncio.Event()
 
         @session.on("response.function_call_arguments.done")
         async def call_tool(event: Any) -> None:
@@ -45,15 +50,11 @@ async def main() -> None:
             result = json.dumps({"city": args["city"], "sky": "sunny"})
             await session.send_function_result(event.call_id, result)
 
-        @session.on("voiceagent.turn")
-        def show(turn: Any) -> None:
-            print(f"{turn.role}: {turn.text}")
-            if turn.role == "assistant":
-                answered.set()
-
+        show_turns(session)
+        replies = Replies(session)
         async with session:
             await session.send_text("What's the weather in Paris?")
-            await asyncio.wait_for(answered.wait(), 30)
+            await replies.wait(1)
 
 
 if __name__ == "__main__":

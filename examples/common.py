@@ -1,0 +1,134 @@
+"""What the examples share: where to connect, who "speaks" offline, and stopping after a reply.
+
+Every example runs two ways:
+
+    python examples/basic_agent.py              # Azure: VOICELIVE_ENDPOINT, AGENT_NAME, ... and
+                                                # your microphone and speaker (az login first)
+    python examples/basic_agent.py --emulator   # offline: an embedded emulator plays the
+                                                # service, MemoryAudio plays your microphone
+
+Only the public API is used, as in your app. Copy this file next to an example to reuse it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from voiceagent import AgentConfig, MemoryAudio, VoiceAgentSession
+from voiceagent.emulator import AgentScript, Emulator
+from voiceagent.testing import EmulatorCredential
+
+EMULATED = "--emulator" in sys.argv[1:]
+SPEED = 4.0  # offline, the emulator and the virtual devices run four times faster than life
+
+
+class Replies:
+    """Counts the agent's finished replies, so an example can stop once it has answered.
+
+    A reply counts once the user has heard it (or cut it off): ``voiceagent.turn`` with role
+    ``assistant``. Create it before the session starts.
+    """
+
+    def __init__(self, session: VoiceAgentSession) -> None:
+        self.count = 0
+        self._changed = asyncio.Event()
+
+        @session.on("voiceagent.turn")
+        def _count(turn: Any) -> None:
+            if turn.role == "assistant":
+                self.count += 1
+                self._changed.set()
+
+    async def wait(self, total: int = 1, timeout: float | None = 120) -> None:
+        """Wait until ``total`` replies in all have been heard."""
+
+        async def reached() -> None:
+            while self.count < total:
+                self._changed.clear()
+                await self._changed.wait()
+
+        await asyncio.wait_for(reached(), timeout)
+
+    async def next(self, timeout: float | None = 120) -> None:
+        """Wait for one more reply than heard so far."""
+        await self.wait(self.count + 1, timeout)
+
+
+def speech_like(seconds: float, rate: int = 24000) -> bytes:
+    """Voiced syllables the emulator hears as speech (it cannot recognise words), then silence."""
+    t = np.arange(int(0.2 * rate)) / rate
+    syllable = 9000 * np.sin(2 * np.pi * 150 * t) * np.sin(np.pi * t / t[-1])
+    gap = np.zeros(int(0.05 * rate))
+    burst = np.concatenate([syllable, gap] * max(1, int(seconds / 0.25)) + [np.zeros(rate)])
+    return burst.astype("<i2").tobytes()
+
+
+@dataclass
+class Target:
+    """Where an example connects: Azure (from the environment) or the embedded emulator.
+
+    Attributes:
+        endpoint: None reads ``VOICELIVE_ENDPOINT``; the emulator's URL offline.
+        credential: None uses ``DefaultAzureCredential``; ``EmulatorCredential`` offline.
+        audio: None opens the default microphone and speaker; ``MemoryAudio`` offline.
+        emulator: The embedded emulator (offline only).
+    """
+
+    endpoint: str | None = None
+    credential: Any = None
+    audio: MemoryAudio | None = None
+    emulator: Emulator | None = None
+
+    def agent(self) -> AgentConfig:
+        """The Foundry agent: from the samples' variables, or the emulator's "concierge"."""
+        if self.emulator is not None:
+            return AgentConfig(agent_name="concierge", project_name="demo")
+        return AgentConfig.from_env()
+
+    def fresh_audio(self) -> MemoryAudio | None:
+        """A new virtual device for the next session offline (None: the default devices)."""
+        if self.emulator is not None:
+            self.audio = MemoryAudio(speed=SPEED)
+        return self.audio
+
+    def say(self, text: str) -> None:
+        """The user says ``text``: offline, scripted speech; with Azure, you say it."""
+        if self.emulator is not None and self.audio is not None:
+            self.emulator.script.user_says(text)
+            self.audio.feed(speech_like(0.4 + len(text.split()) * 0.25))
+        else:
+            print(f'(say: "{text}")', flush=True)
+
+
+@asynccontextmanager
+async def target(script: AgentScript | None = None) -> AsyncIterator[Target]:
+    """The place to connect to, for the command line this example was started with."""
+    if not EMULATED:
+        if not (os.environ.get("VOICELIVE_ENDPOINT") or os.environ.get("AZURE_VOICELIVE_ENDPOINT")):
+            sys.exit("set VOICELIVE_ENDPOINT (and the agent's variables) or add --emulator")
+        yield Target()
+        return
+    async with Emulator(realtime=True, speed=SPEED, script=script, always_transcribe=True) as emu:
+        yield Target(
+            endpoint=emu.endpoint,
+            credential=EmulatorCredential(),
+            audio=MemoryAudio(speed=SPEED),
+            emulator=emu,
+        )
+
+
+def show_turns(session: VoiceAgentSession) -> None:
+    """Print every finished turn, as the user heard it."""
+
+    @session.on("voiceagent.turn")
+    def _show(turn: Any) -> None:
+        mark = " [interrupted]" if turn.interrupted else ""
+        print(f"{turn.role}: {turn.text.strip()}{mark}", flush=True)
