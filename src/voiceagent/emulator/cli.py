@@ -49,6 +49,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="keep every event in memory (off by default: memory grows with every reply)",
     )
+    parser.add_argument(
+        "--invocations-url",
+        default=None,
+        metavar="URL",
+        help="voice an Invocations-protocol agent at URL (e.g. http://127.0.0.1:8088/invocations)",
+    )
     parser.add_argument("--log-level", default="INFO", help="logging level (default INFO)")
     return parser
 
@@ -64,6 +70,7 @@ async def _serve(args: argparse.Namespace) -> None:
         port=args.port,
         agent_description=args.agent_description,
         record_events=args.record,
+        invocations_url=args.invocations_url,
     )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

@@ -43,6 +43,7 @@ FIGURES = ("first_audio_received_ms", "first_audio_played_ms", "barge_in_reactio
 _POLL_S = 0.005  # how often the backend's played count is read while waiting for a change
 _PLAY_WAIT_S = 10.0  # give up waiting for the first played frame after this long
 _SILENT_AFTER_S = 0.03  # an unchanged played count for this long (> one block) means silence
+_STALE_S = 0.1  # a device silence stamp this much older than the barge-in is a previous one
 
 
 def percentile(values: Iterable[float], q: float) -> float | None:
@@ -165,9 +166,7 @@ class MetricsCollector:
         self.metrics = SessionMetrics()
         self._turn: _Turn | None = None
         self._count = 0
-        self._speech_started_at: float | None = None
         on = session.on
-        on("input_audio_buffer.speech_started", self._speech_started)
         on("input_audio_buffer.speech_stopped", self._speech_stopped)
         on("response.created", self._response_created)
         on("response.audio.delta", self._audio_delta)
@@ -178,9 +177,6 @@ class MetricsCollector:
         on("voiceagent.closed", self._closed)
 
     # --- events --------------------------------------------------------------------------
-
-    def _speech_started(self, event: Any) -> None:
-        self._speech_started_at = self._clock()
 
     def _speech_stopped(self, event: Any) -> None:
         now = self._clock()
@@ -224,9 +220,10 @@ class MetricsCollector:
         if event.truncated:
             turn.truncated_at_ms = event.played_ms
         self._turn = None
+        # The session flushes playback and emits this event the moment speech_started arrives
+        # (before handing speech_started itself to handlers): now is when the user spoke.
         self._session.create_task(
-            self._measure_reaction(turn, event.item_id, self._speech_started_at),
-            name="metrics-barge-in",
+            self._measure_reaction(turn, event.item_id, self._clock()), name="metrics-barge-in"
         )
 
     def _playback_finished(self, event: Any) -> None:
@@ -281,17 +278,18 @@ class MetricsCollector:
         audio = self._session.audio
         if audio is None or started_at is None:
             return None
-        stats = getattr(audio, "stats", None)
-        silent = _get(stats, "last_flush_silent_at")
+        silent = _get(getattr(audio, "stats", None), "last_flush_silent_at")
         if isinstance(silent, float):
-            # The device reports the block after the flush once it was handed over.
+            # The device stamps the first block after the flush once it has handed it over;
+            # a stamp older than this barge-in (with a margin for the dispatch) is a past one.
             deadline = self._clock() + 0.5
-            while not (isinstance(silent, float) and silent >= started_at):
+            while silent < started_at - _STALE_S:
                 if self._clock() > deadline:
                     return None
                 await asyncio.sleep(_POLL_S)
                 silent = _get(getattr(audio, "stats", None), "last_flush_silent_at")
-            return _ms(started_at, silent)
+                silent = silent if isinstance(silent, float) else -math.inf
+            return _ms(started_at, max(silent, started_at))
         if item_id is None:
             return None
         last = audio.played_frames(item_id)
