@@ -41,7 +41,7 @@ pytest: $(STAMP)
 
 # The documentation site; --strict turns every broken link or reference into an error.
 docs: $(STAMP)
-	$(BIN)/mkdocs build --strict --quiet --site-dir out/site
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir out/site
 
 test: install lint typecheck pytest docs
 
