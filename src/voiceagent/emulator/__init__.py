@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from .conversations import Conversation
 from .faults import DEFAULT_GARBAGE_FRAMES, Faults
+from .listening import FILLER_WORDS, SpeechUnavailableError, is_filler_only
 from .response import ResponseRecord
 from .script import UNSCRIPTED_TRANSCRIPT, AgentScript, FunctionCall, Reply, ScriptContext
 from .server import Emulator
@@ -17,6 +18,7 @@ from .timing import Timing
 
 __all__ = [
     "DEFAULT_GARBAGE_FRAMES",
+    "FILLER_WORDS",
     "UNSCRIPTED_TRANSCRIPT",
     "AgentScript",
     "Conversation",
@@ -27,7 +29,9 @@ __all__ = [
     "Reply",
     "ResponseRecord",
     "ScriptContext",
+    "SpeechUnavailableError",
     "Timing",
+    "is_filler_only",
     "main",
 ]
 

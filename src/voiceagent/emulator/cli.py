@@ -1,16 +1,28 @@
-"""Command line: ``voiceagent emulator`` / ``python -m voiceagent.emulator``."""
+"""Command line: ``voiceagent emulator`` / ``python -m voiceagent.emulator``.
+
+A scriptable standalone emulator: load a script (``--script module:object``), add rules
+(``--rule``), queue what the user says (``--say``), pick the timing profile and turn the voice
+(espeak-ng) and the ears (pocketsphinx) on or off.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import contextlib
+import importlib
+import importlib.util
 import logging
+import re
 import signal
+import sys
+from pathlib import Path
+from typing import Any
 
+from .script import AgentScript
 from .server import Emulator
 
-__all__ = ["build_parser", "main"]
+__all__ = ["build_emulator", "build_parser", "load_script", "main", "parse_rule"]
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -19,48 +31,173 @@ def build_parser() -> argparse.ArgumentParser:
         prog="voiceagent emulator",
         description="Run a local Azure AI Voice Live emulator (loopback only by default).",
     )
-    parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    parser.add_argument(
-        "--port", type=int, default=8765, help="port to bind (default 8765; 0 = any)"
-    )
-    parser.add_argument("--api-key", default=None, help="api-key to require (default: accept any)")
-    parser.add_argument(
-        "--token", default=None, help="bearer token to require (default: accept any)"
-    )
-    parser.add_argument(
-        "--fast",
-        action="store_true",
-        help="send reply audio as fast as possible instead of in real time",
-    )
-    parser.add_argument("--speed", type=float, default=1.0, help="pacing factor for reply audio")
-    parser.add_argument(
+    add = parser.add_argument
+    add("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    add("--port", type=int, default=8765, help="port to bind (default 8765; 0 = any)")
+    add("--api-key", default=None, help="api-key to require (default: accept any)")
+    add("--token", default=None, help="bearer token to require (default: accept any)")
+    add("--fast", action="store_true", help="send reply audio as fast as possible")
+    add("--speed", type=float, default=1.0, help="pacing factor for reply audio")
+    add(
         "--timing",
         choices=("immediate", "realistic"),
         default="immediate",
         help="response timing profile: immediate (default) or realistic (think time, jitter)",
     )
-    parser.add_argument(
-        "--agent-description",
-        default="An emulated Foundry agent.",
-        help="session.agent.description",
+    add("--agent-description", default="An emulated Foundry agent.", help="session.agent text")
+    script = parser.add_argument_group("script")
+    script.add_argument(
+        "--script",
+        metavar="MODULE:OBJECT",
+        default=None,
+        help="an AgentScript, a reply callable or a function returning either, as "
+        "module:name or path/to/file.py:name",
     )
-    parser.add_argument(
+    script.add_argument(
+        "--rule",
+        action="append",
+        default=[],
+        metavar="PATTERN=REPLY",
+        help="answer REPLY when the user's text contains PATTERN (case-insensitive); "
+        "'re:PATTERN=REPLY' for a regex; split at the first '='; repeatable; added after "
+        "the script's own rules",
+    )
+    script.add_argument("--default", default=None, help="the reply when no rule matches")
+    script.add_argument("--greeting", default=None, help="what the agent says to greet")
+    script.add_argument(
+        "--interim", default=None, help="what the emulated interim LLM says (interim_response)"
+    )
+    script.add_argument(
+        "--say",
+        action="append",
+        default=[],
+        metavar="TEXT",
+        help="queue the transcript of the next user speech turn; repeatable",
+    )
+    speech = parser.add_argument_group("speech")
+    speech.add_argument(
+        "--speech",
+        choices=("auto", "on", "off"),
+        default=None,
+        help="voice and listening together: on = espeak-ng voice and pocketsphinx (both "
+        "required), off = synthetic voice and no recognition, auto (default) = what is installed",
+    )
+    speech.add_argument(
+        "--voice",
+        choices=("auto", "espeak", "synthetic"),
+        default=None,
+        help="the agent's voice (overrides --speech)",
+    )
+    speech.add_argument(
+        "--listen",
+        choices=("auto", "on", "off"),
+        default=None,
+        help="transcribe unscripted user speech with pocketsphinx (overrides --speech)",
+    )
+    memory = parser.add_argument_group("memory")
+    memory.add_argument(
+        "--keep-sessions", type=int, default=100, help="closed sessions kept for inspection"
+    )
+    memory.add_argument(
+        "--max-conversations", type=int, default=1000, help="stored conversations kept at most"
+    )
+    memory.add_argument(
+        "--conversation-ttl",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="forget conversations idle this long (default: never)",
+    )
+    add(
         "--record",
         action="store_true",
         help="keep every event in memory (off by default: memory grows with every reply)",
     )
-    parser.add_argument(
-        "--invocations-url",
-        default=None,
-        metavar="URL",
-        help="voice an Invocations-protocol agent at URL (e.g. http://127.0.0.1:8088/invocations)",
-    )
-    parser.add_argument("--log-level", default="INFO", help="logging level (default INFO)")
+    add("--log-level", default="INFO", help="logging level (default INFO)")
     return parser
 
 
-async def _serve(args: argparse.Namespace) -> None:
-    emulator = Emulator(
+def parse_rule(spec: str) -> tuple[str | re.Pattern[str], str]:
+    """``"PATTERN=REPLY"`` (substring) or ``"re:PATTERN=REPLY"`` (regex) as a rule.
+
+    Raises:
+        ValueError: No ``=``, an empty pattern or an invalid regex.
+    """
+    pattern, sep, reply = spec.partition("=")
+    if not sep or not pattern:
+        raise ValueError(f"a rule is PATTERN=REPLY, got {spec!r}")
+    if pattern.startswith("re:"):
+        try:
+            return re.compile(pattern[3:], re.IGNORECASE), reply
+        except re.error as exc:
+            raise ValueError(f"invalid regex in rule {spec!r}: {exc}") from None
+    return pattern, reply
+
+
+def load_script(spec: str) -> AgentScript:
+    """Load ``module:name`` or ``path/to/file.py:name`` as an :class:`AgentScript`.
+
+    The object may be an :class:`AgentScript`, a reply callable (it becomes the default reply)
+    or a function without parameters that returns either.
+
+    Raises:
+        ValueError: The spec or the object is not usable.
+    """
+    module_name, sep, attribute = spec.rpartition(":")
+    if not sep or not module_name or not attribute:
+        raise ValueError(f"--script takes module:object or file.py:object, got {spec!r}")
+    if module_name.endswith(".py"):
+        path = Path(module_name)
+        loader_spec = importlib.util.spec_from_file_location(path.stem, path)
+        if loader_spec is None or loader_spec.loader is None or not path.is_file():
+            raise ValueError(f"cannot load script file {module_name}")
+        module = importlib.util.module_from_spec(loader_spec)
+        loader_spec.loader.exec_module(module)
+    else:
+        sys.path.insert(0, str(Path.cwd()))
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError as exc:
+            raise ValueError(f"cannot import {module_name}: {exc}") from None
+    try:
+        obj: Any = getattr(module, attribute)
+    except AttributeError:
+        raise ValueError(f"{module_name} has no {attribute!r}") from None
+    if isinstance(obj, AgentScript):
+        return obj
+    if isinstance(obj, type) or not callable(obj):
+        raise ValueError(f"{spec} is neither an AgentScript nor a callable")
+    try:
+        produced = obj()
+    except TypeError:
+        return AgentScript.coerce(obj)  # it needs arguments: a reply callable
+    if isinstance(produced, AgentScript):
+        return produced
+    if callable(produced):
+        return AgentScript.coerce(produced)
+    return AgentScript.coerce(obj)
+
+
+def build_emulator(args: argparse.Namespace) -> Emulator:
+    """The :class:`Emulator` the parsed command line describes (not started).
+
+    Raises:
+        ValueError: A bad ``--script`` or ``--rule``.
+    """
+    script = load_script(args.script) if args.script else AgentScript()
+    for spec in args.rule:
+        script.add_rule(*parse_rule(spec))
+    if args.default is not None:
+        script.default = args.default
+    if args.greeting is not None:
+        script.greeting = args.greeting
+    if args.interim is not None:
+        script.interim = args.interim
+    script.user_says(*args.say)
+    speech = args.speech or "auto"
+    voice = args.voice or {"auto": "auto", "on": "espeak", "off": "synthetic"}[speech]
+    listen = args.listen or speech
+    return Emulator(
         api_key=args.api_key,
         token=args.token,
         realtime=not args.fast,
@@ -70,8 +207,30 @@ async def _serve(args: argparse.Namespace) -> None:
         port=args.port,
         agent_description=args.agent_description,
         record_events=args.record,
-        invocations_url=args.invocations_url,
+        script=script,
+        voice=voice,
+        listen=listen,
+        keep_sessions=args.keep_sessions,
+        max_conversations=args.max_conversations,
+        conversation_ttl_s=args.conversation_ttl,
     )
+
+
+def _describe(emulator: Emulator) -> str:
+    from .listening import recognizer_available
+    from .voices import espeak_available
+
+    voice = emulator.settings.voice
+    if voice == "auto":
+        voice = "espeak-ng" if espeak_available() else "synthetic (espeak-ng not installed)"
+    listen = emulator.settings.listen
+    if listen == "auto":
+        listen = "pocketsphinx" if recognizer_available() else "off (pocketsphinx not installed)"
+    rules = len(emulator.script.rules)
+    return f"  voice: {voice}; listening: {listen}; rules: {rules}"
+
+
+async def _serve(emulator: Emulator) -> None:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -82,17 +241,23 @@ async def _serve(args: argparse.Namespace) -> None:
         print(
             f"  connect(endpoint={emulator.endpoint!r}, credential=AzureKeyCredential('any'), ...)"
         )
+        print(_describe(emulator), flush=True)
         await stop.wait()
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the emulator until interrupted; returns the exit status."""
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(name)s %(levelname)s %(message)s"
     )
     try:
-        asyncio.run(_serve(args))
+        emulator = build_emulator(args)
+    except ValueError as exc:
+        parser.error(str(exc))  # exits with status 2
+    try:
+        asyncio.run(_serve(emulator))
     except OSError as exc:
         print(f"error: cannot serve on {args.host}:{args.port}: {exc}")
         return 1

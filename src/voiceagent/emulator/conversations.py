@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -99,10 +100,54 @@ class Conversation:
 
 
 class ConversationStore:
-    """All conversations of one emulator, shared by its connections."""
+    """All conversations of one emulator, shared by its connections.
 
-    def __init__(self) -> None:
+    Args:
+        max_count: Keep at most this many conversations: when a new one would exceed it, the
+            least recently used ones that no open connection uses are forgotten.
+        max_age_s: Forget conversations no connection has used for this many seconds.
+    """
+
+    def __init__(self, max_count: int | None = None, max_age_s: float | None = None) -> None:
         self.by_id: dict[str, Conversation] = {}
+        self.max_count = max_count
+        self.max_age_s = max_age_s
+        self._users: dict[str, int] = {}  # open connections per conversation id
+        self._last_used: dict[str, float] = {}
+
+    def release(self, conversation: Conversation) -> None:
+        """A connection that used ``conversation`` has closed."""
+        users = self._users.get(conversation.id, 0) - 1
+        if users > 0:
+            self._users[conversation.id] = users
+        else:
+            self._users.pop(conversation.id, None)
+        if conversation.id in self.by_id:
+            self._last_used[conversation.id] = time.monotonic()
+        self.prune()
+
+    def prune(self) -> None:
+        """Forget conversations beyond the age and count limits (never one in use)."""
+        now = time.monotonic()
+        idle = sorted(
+            (cid for cid in self.by_id if cid not in self._users),
+            key=lambda cid: self._last_used.get(cid, now),
+        )
+        for cid in idle:
+            too_old = self.max_age_s is not None and now - self._last_used.get(cid, now) >= (
+                self.max_age_s
+            )
+            too_many = self.max_count is not None and len(self.by_id) > self.max_count
+            if not (too_old or too_many):
+                continue
+            del self.by_id[cid]
+            self._last_used.pop(cid, None)
+
+    def _use(self, conversation: Conversation) -> Conversation:
+        self._users[conversation.id] = self._users.get(conversation.id, 0) + 1
+        self._last_used[conversation.id] = time.monotonic()
+        self.prune()
+        return conversation
 
     def open(
         self, conversation_id: str | None, agent_name: str | None, project_name: str | None
@@ -117,9 +162,9 @@ class ConversationStore:
             if existing is None:
                 conversation = Conversation(conversation_id, agent_name, project_name)
                 self.by_id[conversation_id] = conversation
-                return conversation
+                return self._use(conversation)
             if (existing.agent_name, existing.project_name) == (agent_name, project_name):
-                return existing
+                return self._use(existing)
         conversation = Conversation(new_id("conv"), agent_name, project_name)
         self.by_id[conversation.id] = conversation
-        return conversation
+        return self._use(conversation)

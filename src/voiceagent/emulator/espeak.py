@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .listening import SpeechUnavailableError
+
 __all__ = [
     "DEFAULT_RATE_WPM",
     "DEFAULT_VOICE",
@@ -77,7 +79,7 @@ _CALLBACK = ctypes.CFUNCTYPE(
 )
 
 
-class EspeakUnavailableError(RuntimeError):
+class EspeakUnavailableError(SpeechUnavailableError):
     """Neither the ``espeakng-loader`` wheel nor a system ``libespeak-ng`` could be loaded."""
 
 

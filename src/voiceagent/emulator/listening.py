@@ -19,6 +19,7 @@ __all__ = [
     "FILLER_WORDS",
     "LISTEN_MODES",
     "RecognizerUnavailableError",
+    "SpeechUnavailableError",
     "is_filler_only",
     "listen_mode",
     "recognizer_available",
@@ -37,7 +38,11 @@ _WORD = re.compile(r"[A-Za-z']+")
 _RECOGNIZER_RATE = 16000
 
 
-class RecognizerUnavailableError(RuntimeError):
+class SpeechUnavailableError(RuntimeError):
+    """A speech package the emulator was told to use is missing."""
+
+
+class RecognizerUnavailableError(SpeechUnavailableError):
     """pocketsphinx is not installed (``pip install 'voiceagent[speech]'``)."""
 
 

@@ -11,7 +11,7 @@ from typing import Any
 from .conversations import Conversation
 from .script import AgentScript, FunctionCall, Reply, ScriptContext
 
-__all__ = ["apply_tool_choice", "decide_reply", "message_text"]
+__all__ = ["apply_tool_choice", "decide_reply", "message_text", "reply_user_text"]
 
 
 def message_text(item: dict[str, Any]) -> str:
@@ -26,6 +26,14 @@ def message_text(item: dict[str, Any]) -> str:
                 parts.append(value)
                 break
     return " ".join(parts)
+
+
+def reply_user_text(items: list[dict[str, Any]]) -> str:
+    """The latest user message's text or transcript ("" if none)."""
+    for item in reversed(items):
+        if _is_message(item, "user"):
+            return message_text(item)
+    return ""
 
 
 def _is_message(item: dict[str, Any], role: str) -> bool:
@@ -61,11 +69,7 @@ def decide_reply(
     if isinstance(pre_generated, dict):
         return Reply(text=message_text(pre_generated))
     function_outputs = tuple(i for i in new_items if i.get("type") == "function_call_output")
-    user_text = ""
-    for item in reversed(items):
-        if _is_message(item, "user"):
-            user_text = message_text(item)
-            break
+    user_text = reply_user_text(items)
     greeting = any(
         _is_message(i, "system")
         and any(word in message_text(i).lower() for word in ("welcome", "greet"))

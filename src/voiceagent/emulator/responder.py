@@ -9,13 +9,14 @@ from __future__ import annotations
 import asyncio
 import copy
 import random
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from .ids import new_id
+from .interim import plan_interim
 from .invocations import voice_invocation
 from .items import truncate
-from .replies import decide_reply
+from .replies import decide_reply, reply_user_text
 from .response import ResponseRecord, ResponseRun
 
 if TYPE_CHECKING:
@@ -164,9 +165,26 @@ class Responder:
             timing=settings.timing,
             rng=self._rng,
             voice=settings.voice,
+            interim=plan_interim(
+                config,
+                params,
+                rng=self._rng,
+                script_interim=self._script_interim(reply_user_text(items)),
+            ),
         )
         self.active = run
         self._active_task = self._track(self._run(run))
+
+    def _script_interim(self, user_text: str) -> Callable[[str], str | None] | None:
+        """The script's LLM-style interim text for a trigger, if it has an ``interim``."""
+        script = self._session.script
+        if script.interim is None:
+            return None
+
+        def text_for(trigger: str) -> str | None:
+            return script.interim_text(trigger, user_text)
+
+        return text_for
 
     def start_after_active(self) -> None:
         """Start a response once the active one (if any) has finished."""

@@ -16,12 +16,13 @@ import base64
 import copy
 import logging
 import random
-from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from .animation import AnimationEvents
 from .conversations import Conversation, ItemAudio
 from .ids import new_id
+from .interim import InterimPlan
+from .records import ResponseRecord, usage
 from .script import Reply
 from .timing import Timing
 from .voice import Speech
@@ -47,29 +48,6 @@ class ResponseHost(Protocol):
         """Send one server event."""
 
 
-@dataclass
-class ResponseRecord:
-    """What tests can inspect about a response after the fact.
-
-    Attributes:
-        id: ``resp_...``.
-        reply: The scripted reply it speaks.
-        instructions: ``response.instructions`` of the ``response.create``, if any.
-        additional_instructions: ``additional_instructions`` of the ``response.create``, if any.
-        status: ``in_progress``, ``completed``, ``cancelled`` or ``failed`` (connection lost).
-        cancel_reason: ``turn_detected`` or ``client_cancelled`` when cancelled.
-        item_ids: Ids of the output items, in order.
-    """
-
-    id: str
-    reply: Reply
-    instructions: str | None = None
-    additional_instructions: str | None = None
-    status: str = "in_progress"
-    cancel_reason: str | None = None
-    item_ids: list[str] = field(default_factory=list)
-
-
 def _resolve(future: asyncio.Future[None]) -> None:
     if not future.done():
         future.set_result(None)
@@ -91,6 +69,7 @@ class ResponseRun:
         timing: Think time, time to first audio and jitter.
         rng: Draws the ``timing`` delays.
         voice: ``"auto"``, ``"espeak"`` or ``"synthetic"`` (see :func:`~.voices.speak`).
+        interim: The interim responses that apply, or ``None``.
     """
 
     def __init__(
@@ -108,6 +87,7 @@ class ResponseRun:
         timing: Timing = Timing.IMMEDIATE,
         rng: random.Random | None = None,
         voice: str = "synthetic",
+        interim: InterimPlan | None = None,
     ) -> None:
         self.host = host
         self.record = record
@@ -120,6 +100,7 @@ class ResponseRun:
         self.ms_per_char = ms_per_char
         self.timing = timing
         self.voice = voice
+        self.interim = interim
         self._rng = rng or random.Random(timing.seed)
         self.cancel_reason: str | None = None
         self.current_audio: tuple[str, ItemAudio] | None = None
@@ -170,27 +151,8 @@ class ResponseRun:
             "usage": None,
         }
         if status != "in_progress":
-            obj["usage"] = self._usage()
+            obj["usage"] = usage(self.host.conversation, self._text_chars, self._audio_ms)
         return obj
-
-    def _usage(self) -> dict[str, Any]:
-        # Rough estimates in the service's shape: ~4 characters per text token, 50 ms per
-        # audio token. Tests should only rely on the fields being present and plausible.
-        history_chars = sum(len(str(item)) for item in self.host.conversation.items)
-        input_text = max(1, history_chars // 16)
-        output_text = self._text_chars // 4
-        output_audio = int(self._audio_ms // 50)
-        return {
-            "total_tokens": input_text + output_text + output_audio,
-            "input_tokens": input_text,
-            "output_tokens": output_text + output_audio,
-            "input_token_details": {
-                "text_tokens": input_text,
-                "audio_tokens": 0,
-                "cached_tokens": 0,
-            },
-            "output_token_details": {"text_tokens": output_text, "audio_tokens": output_audio},
-        }
 
     async def run(self) -> None:
         """Send the whole response; never raises for a lost connection."""
@@ -202,21 +164,45 @@ class ResponseRun:
 
     async def _run(self) -> None:
         send = self.host.send_event
+        loop = asyncio.get_running_loop()
+        begin = loop.time()
         think = self.timing.think(self._rng)
-        if think:
-            await self._pace(asyncio.get_running_loop().time() + think)
-        await send({"type": "response.created", "response": self._response_object("in_progress")})
-        for event in self.pre_events:
-            await send(event)
+        interim = self.interim
+        if interim is not None and interim.fires_on_latency(think):
+            await self._pace(begin + interim.latency_threshold_ms / 1000.0)
+            await self._created()
+            await self._interim("latency")
+            await self._pace(begin + think)
+        else:
+            if think:
+                await self._pace(begin + think)
+            await self._created()
         reply = self.record.reply
-        if reply.text or reply.function_call is None:
+        if self.cancel_reason is None and (reply.text or reply.function_call is None):
             await self._message(reply.text)
         if reply.function_call is not None and self.cancel_reason is None:
             await self._function_call(reply)
+            if interim is not None and "tool" in interim.triggers:
+                await self._interim("tool")
         status = "cancelled" if self.cancel_reason is not None else "completed"
         self.record.status = status
         self.record.cancel_reason = self.cancel_reason
         await send({"type": "response.done", "response": self._response_object(status)})
+
+    async def _created(self) -> None:
+        await self.host.send_event(
+            {"type": "response.created", "response": self._response_object("in_progress")}
+        )
+        for event in self.pre_events:
+            await self.host.send_event(event)
+
+    async def _interim(self, trigger: str) -> None:
+        """Speak an interim message item (see :mod:`.interim`) unless cancelled."""
+        assert self.interim is not None
+        text = self.interim.text_for(trigger)
+        if text and self.cancel_reason is None:
+            self.record.interim.append(text)
+            await self._message(text)
 
     async def _add_item(self, item: dict[str, Any]) -> int:
         """Announce a new output item (``output_item.added`` + ``conversation.item.created``)."""

@@ -1,9 +1,10 @@
 """The scripted agent: what the emulated user "said" and what the emulated agent answers.
 
-The emulator cannot recognise speech, so tests queue the transcripts of the user's next speech
-turns with :meth:`AgentScript.user_says`; a turn with nothing queued is transcribed as
-:data:`UNSCRIPTED_TRANSCRIPT`. Replies come from rules matched against the user's text, or from a
-callable.
+Tests queue the transcripts of the user's next speech turns with :meth:`AgentScript.user_says`;
+a turn with nothing queued is transcribed by the recogniser when the emulator listens, else it is
+:data:`UNSCRIPTED_TRANSCRIPT`. A queued transcript of only filler words (``"um"``) is an
+utterance of filler, which ``remove_filler_words`` turns into no turn at all. Replies come from
+rules matched against the user's text (:meth:`AgentScript.add_rule`), or from a callable.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import json
 import re
 from collections import deque
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Union
 
 __all__ = [
@@ -124,7 +125,7 @@ def _as_reply(value: str | Reply) -> Reply:
     return value if isinstance(value, Reply) else Reply(text=str(value))
 
 
-@dataclass
+@dataclass(init=False)
 class AgentScript:
     """Rules mapping the user's text to replies, plus the queue of what the user "says".
 
@@ -137,16 +138,63 @@ class AgentScript:
         after_function: The reply after function outputs arrive; by default
             ``"Here is what I found: <output>"``. A context-aware ``default`` callable is used
             instead when this is ``None``.
+        interim: What the emulated interim LLM says (``llm_interim_response``): a string, or a
+            callable ``(trigger)`` or ``(trigger, user_text)`` with trigger ``"latency"`` or
+            ``"tool"``; ``None``: a canned sentence per trigger.
 
-    A context-aware callable (one taking ``(user_text, context)``) given as ``default`` sees every
-    response (greetings and function outputs too); a one-argument callable only user turns.
+    ``rules`` is a list: append to it, or use :meth:`add_rule`, at any time (the next reply
+    sees the change). A context-aware callable (one taking ``(user_text, context)``) given as
+    ``default`` sees every response (greetings and function outputs too); a one-argument callable
+    only user turns.
     """
 
-    rules: Sequence[tuple[Matcher, ReplySource]] = ()
-    default: ReplySource | None = None
-    greeting: ReplySource | None = None
-    after_function: ReplySource | None = None
-    _user_turns: deque[str] = field(default_factory=deque, init=False, repr=False)
+    rules: list[tuple[Matcher, ReplySource]]
+    default: ReplySource | None
+    greeting: ReplySource | None
+    after_function: ReplySource | None
+    interim: str | Callable[..., str] | None
+
+    def __init__(
+        self,
+        rules: Sequence[tuple[Matcher, ReplySource]] = (),
+        default: ReplySource | None = None,
+        greeting: ReplySource | None = None,
+        after_function: ReplySource | None = None,
+        interim: str | Callable[..., str] | None = None,
+    ) -> None:
+        self.rules = list(rules)
+        self.default = default
+        self.greeting = greeting
+        self.after_function = after_function
+        self.interim = interim
+        self._user_turns: deque[str] = deque()
+
+    def add_rule(self, matcher: Matcher, reply: ReplySource, *, first: bool = False) -> AgentScript:
+        """Add a rule: when ``matcher`` matches the user's text, answer with ``reply``.
+
+        Args:
+            matcher: A case-insensitive substring, a compiled regex or a predicate.
+            reply: A string, a :class:`Reply` or a callable (see :data:`ReplySource`).
+            first: Try it before the existing rules (default: after them).
+
+        Returns:
+            The script itself, so calls can be chained.
+        """
+        if first:
+            self.rules.insert(0, (matcher, reply))
+        else:
+            self.rules.append((matcher, reply))
+        return self
+
+    def interim_text(self, trigger: str, user_text: str) -> str | None:
+        """The script's interim text for ``trigger`` (``"latency"``/``"tool"``), if any."""
+        if self.interim is None:
+            return None
+        if isinstance(self.interim, str):
+            return self.interim
+        if _wants_context(self.interim):
+            return str(self.interim(trigger, user_text))
+        return str(self.interim(trigger))
 
     @classmethod
     def coerce(cls, script: AgentScript | Callable[..., str | Reply] | None) -> AgentScript:

@@ -12,13 +12,13 @@ from aiohttp import web
 from .conversations import Conversation, ConversationStore
 from .faults import Faults
 from .handshake import SUPPORTED_API_VERSIONS, HandshakeError, validate_handshake
-from .listening import listen_mode
+from .listening import SpeechUnavailableError, listen_mode, recognizer_available
 from .response import SessionClosedError
 from .script import AgentScript, Reply
 from .session import EmulatedSession
 from .settings import DEFAULT_MAX_FRAME_BYTES, SessionSettings
 from .timing import Timing
-from .voices import VOICES
+from .voices import VOICES, espeak_available
 
 __all__ = ["PATH", "Emulator"]
 
@@ -70,10 +70,19 @@ class Emulator:
         listen: Transcribe user speech turns that no ``user_says`` transcript covers with
             pocketsphinx: ``"auto"`` (the default: when installed), ``"on"``/``True`` or
             ``"off"``/``False`` (they are then :data:`UNSCRIPTED_TRANSCRIPT`).
+        keep_sessions: How many closed sessions :attr:`sessions` keeps (the newest; open
+            sessions always stay); ``None`` keeps all (memory then grows with every
+            connection).
+        max_conversations: How many stored conversations to keep at most: the least recently
+            used ones not in use by an open connection are forgotten first; ``None``: no limit.
+        conversation_ttl_s: Forget conversations not used by any connection for this many
+            seconds; ``None`` (the default): never.
 
     Raises:
         ValueError: ``speed`` is not positive, ``timing`` names no profile, or ``voice`` or
             ``listen`` is not one of the values above.
+        SpeechUnavailableError: ``voice="espeak"`` or ``listen="on"`` and the speech packages
+            are missing.
     """
 
     def __init__(
@@ -99,11 +108,27 @@ class Emulator:
         invocations_url: str | None = None,
         voice: str = "auto",
         listen: str | bool = "auto",
+        keep_sessions: int | None = 100,
+        max_conversations: int | None = 1000,
+        conversation_ttl_s: float | None = None,
     ) -> None:
         if speed <= 0:
             raise ValueError("speed must be positive")
         if voice not in VOICES:
             raise ValueError(f"unknown voice {voice!r}; expected one of {', '.join(VOICES)}")
+        listen = listen_mode(listen)
+        if voice == "espeak" and not espeak_available():
+            raise SpeechUnavailableError(
+                "voice='espeak' needs espeak-ng: pip install 'voiceagent[speech]' "
+                "(or apt-get install espeak-ng)"
+            )
+        if listen == "on" and not recognizer_available():
+            raise SpeechUnavailableError(
+                "listen='on' needs pocketsphinx: pip install 'voiceagent[speech]'"
+            )
+        if keep_sessions is not None and keep_sessions < 0:
+            raise ValueError("keep_sessions must be >= 0 or None")
+        self.keep_sessions = keep_sessions
         self.api_key = api_key
         self.token = token
         self.host = host
@@ -123,12 +148,14 @@ class Emulator:
             timing=Timing.coerce(timing),
             invocations_url=invocations_url,
             voice=voice,
-            listen=listen_mode(listen),
+            listen=listen,
         )
         self._script = AgentScript.coerce(script)
-        self._store = ConversationStore()
+        self._store = ConversationStore(max_count=max_conversations, max_age_s=conversation_ttl_s)
         self.sessions: list[EmulatedSession] = []
-        self._returned = 0
+        self._seq: dict[int, int] = {}  # id(session) -> sequence number
+        self._accepted = 0  # sessions ever accepted; each gets its sequence number
+        self._next_seq = 0  # the sequence number wait_for_session returns next
         self._session_waiters: list[asyncio.Future[None]] = []
         self._runner: web.AppRunner | None = None
         self._serving: set[asyncio.Task[None]] = set()
@@ -169,7 +196,7 @@ class Emulator:
         """
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
-        while self._returned >= len(self.sessions):
+        while (session := self._unreturned()) is None:
             remaining = deadline - loop.time()
             if remaining <= 0:
                 raise TimeoutError(f"no new Voice Live session within {timeout} s")
@@ -179,9 +206,27 @@ class Emulator:
                 await asyncio.wait_for(waiter, remaining)
             except asyncio.TimeoutError:
                 continue
-        session = self.sessions[self._returned]
-        self._returned += 1
+        self._next_seq = self._seq[id(session)] + 1
         return session
+
+    def _unreturned(self) -> EmulatedSession | None:
+        for session in self.sessions:
+            if self._seq[id(session)] >= self._next_seq:
+                return session
+        return None
+
+    def _forget_closed_sessions(self) -> None:
+        """Keep at most ``keep_sessions`` closed sessions (the newest); open ones always stay."""
+        if self.keep_sessions is None:
+            return
+        closed = [s for s in self.sessions if s.closed]
+        excess = len(closed) - self.keep_sessions
+        if excess <= 0:
+            return
+        forget = {id(s) for s in closed[:excess]}
+        self.sessions = [s for s in self.sessions if id(s) not in forget]
+        for key in forget:
+            self._seq.pop(key, None)
 
     async def inject(self, frame: str | bytes) -> int:
         """Send exactly ``frame`` on every open connection; return how many got it.
@@ -248,6 +293,10 @@ class Emulator:
 
     # -- the handler ---------------------------------------------------------------------------
 
+    def _session_ended(self, session: EmulatedSession) -> None:
+        self._store.release(session.conversation)
+        self._forget_closed_sessions()
+
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         try:
             info = validate_handshake(
@@ -285,6 +334,8 @@ class Emulator:
             faults=self.faults,
         )
         self.sessions.append(session)
+        self._seq[id(session)] = self._accepted
+        self._accepted += 1
         waiters, self._session_waiters = self._session_waiters, []
         for waiter in waiters:
             if not waiter.done():
@@ -299,5 +350,6 @@ class Emulator:
         serving = asyncio.ensure_future(session.run())
         self._serving.add(serving)
         serving.add_done_callback(self._serving.discard)
+        serving.add_done_callback(lambda _: self._session_ended(session))
         await asyncio.shield(serving)  # aiohttp may cancel the handler; the session ends cleanly
         return ws
