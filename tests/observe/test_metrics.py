@@ -122,3 +122,25 @@ def test_summary_percentiles_and_text() -> None:
     assert percentile([1.0, 2.0], 50) == 1.5 and percentile([], 90) is None
     text = metrics.format()
     assert "first audio played: p50 350 ms" in text and "tool calls: 2" in text
+
+
+def test_latency_chart_is_a_png(tmp_path: Path) -> None:
+    pytest.importorskip("matplotlib")
+    from voiceagent.observe.chart import plot_latency
+
+    metrics = SessionMetrics(
+        [
+            TurnMetrics(turn=1, first_audio_received_ms=600.0, first_audio_played_ms=640.0),
+            TurnMetrics(
+                turn=2,
+                first_audio_received_ms=900.0,
+                first_audio_played_ms=950.0,
+                barge_in_reaction_ms=15.0,
+                interrupted=True,
+                tool_durations_ms=(("get_weather", 300.0),),
+            ),
+        ]
+    )
+    out = plot_latency(metrics, tmp_path / "latency.png")
+    data = out.read_bytes()
+    assert data.startswith(b"\x89PNG") and len(data) > 5000

@@ -169,7 +169,6 @@ class MetricsCollector:
         on = session.on
         on("input_audio_buffer.speech_stopped", self._speech_stopped)
         on("response.created", self._response_created)
-        on("response.audio.delta", self._audio_delta)
         on("response.done", self._response_done)
         on("voiceagent.barge_in", self._barge_in)
         on("voiceagent.playback_finished", self._playback_finished)
@@ -190,6 +189,9 @@ class MetricsCollector:
             self._turn = self._open(None, None)  # a greeting or a typed message
 
     def _audio_delta(self, event: Any) -> None:
+        # Subscribed only while a turn waits for its first audio: the other deltas of a reply
+        # never pay for the SDK's typed event.
+        self._session.off("response.audio.delta", self._audio_delta)
         turn = self._turn
         if turn is None or turn.received_at is not None:
             return
@@ -243,6 +245,8 @@ class MetricsCollector:
 
     def _open(self, speech_stopped_at: float | None, user_item_id: str | None) -> _Turn:
         self._count += 1
+        self._session.off("response.audio.delta", self._audio_delta)
+        self._session.on("response.audio.delta", self._audio_delta)
         return _Turn(
             self._count, speech_stopped_at, user_item_id, underruns_at_start=self._underruns()
         )
