@@ -39,6 +39,10 @@ EXPECTED: dict[str, list[str]] = {
     "custom_audio_backend.py": ["assistant: You said: Hello, can you hear me?", "s of speech"],
     "classic_agent.py": ["assistant: You said: Hello, classic agent"],
     "text_only.py": ["assistant: You said: What can you do?", "assistant: You said: Thank you"],
+    "invocations_agent.py": [
+        "(custom event: {'type': 'agent.lookup', 'city': 'paris'})",
+        "assistant: In Paris it is sunny and 24 degrees.",
+    ],
     "agent_conversation.py": ["assistant: You said: What can you do?", "CONVERSATION_ID = conv_"],
 }
 
@@ -69,9 +73,11 @@ def test_example_runs_against_the_emulator(name: str, tmp_path: Path) -> None:
 def test_examples_use_only_public_names() -> None:
     import voiceagent
     import voiceagent.emulator
+    import voiceagent.invocations
     import voiceagent.testing
 
     public = {
+        "voiceagent.invocations": set(voiceagent.invocations.__all__),
         "voiceagent": set(voiceagent.__all__),
         "voiceagent.emulator": set(voiceagent.emulator.__all__),
         "voiceagent.testing": set(voiceagent.testing.__all__),

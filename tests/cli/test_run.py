@@ -77,7 +77,9 @@ def test_spoken_wav_in_reply_wav_out_without_a_sound_card(tmp_path: Path) -> Non
         "run", "--emulator", "--input-wav", str(question), "--output-wav", str(reply), cwd=tmp_path
     )
     assert proc.returncode == 0, proc.stderr
-    assert "agent: You said: (unscripted speech)" in proc.stdout.splitlines()
+    lines = proc.stdout.splitlines()
+    assert any(line.startswith("user:") for line in lines)  # the emulator heard a turn...
+    assert any(line.startswith("agent: You said:") for line in lines)  # ...and answered it
     with wave.open(str(reply)) as w:
         audio = np.frombuffer(w.readframes(w.getnframes()), "<i2")
     assert np.abs(audio).max() > 1000
@@ -119,7 +121,7 @@ def test_live_view_on_a_terminal(tmp_path: Path) -> None:
     assert child.exitstatus == 0, screen
     assert "\x1b[" in screen  # drawn, not printed line by line
     screen = re.sub(r"\x1b\[[0-9;?]*[A-Za-z]", "", screen)
-    for shown in ("mic ", "turn latency", "You said: (unscripted speech)", "● closed"):
+    for shown in ("mic ", "turn latency", "You said:", "● closed"):
         assert shown in screen, shown
     assert "resume it with: voiceagent run --emulator" in screen
 
