@@ -25,15 +25,16 @@ def blocks(x: Int16) -> list[Int16]:
     return [x[i : i + B] for i in range(0, len(x) - B + 1, B)]
 
 
-def onsets(mic: Int16, played: Int16 | None = None, **options: float) -> list[int]:
-    """Blocks at which a LocalInterruption reports an onset, with ``played`` as echo reference."""
-    local = LocalInterruption(**options)  # type: ignore[arg-type]
+def onsets(mic: Int16, played: Int16 | None = None, *, early: bool = False) -> list[int]:
+    """Blocks at which a LocalInterruption says "pause", with ``played`` as echo reference."""
+    local = LocalInterruption(early=early)
     local.reset(24000, 20.0)
     levels = [rms_dbfs(b) for b in blocks(played)] if played is not None else None
     return [
         i
         for i, b in enumerate(blocks(mic))
         if local.process(b, levels[i] if levels and i < len(levels) else -120.0, playing=True)
+        == "pause"
     ]
 
 
@@ -56,11 +57,21 @@ def test_user_speech_onset_is_reported_within_a_few_blocks(speech: Int16) -> Non
     assert onsets(np.zeros(24000, np.int16)) == []
 
 
-def test_the_agents_echo_never_triggers_but_would_without_the_reference(speech: Int16) -> None:
+def test_early_mode_pauses_at_the_first_loud_block(speech: Int16) -> None:
+    first_loud = next(i for i, b in enumerate(blocks(speech)) if rms_dbfs(b) > -45)
+    found = onsets(speech, early=True)
+    assert found and found[0] == first_loud  # before the detector decides (about 40 ms)
+    assert onsets(speech)[0] > first_loud
+
+
+@pytest.mark.parametrize("early", [False, True])
+def test_the_agents_echo_never_triggers_but_would_without_the_reference(
+    speech: Int16, early: bool
+) -> None:
     played = np.concatenate([speech, np.zeros(10 * B, np.int16)])
     echo = delayed(speech, 10, gain=0.2)  # 200 ms late, 14 dB quieter: a loudspeaker's echo
-    assert onsets(echo) != []  # the echo alone is speech enough to trigger a detector...
-    assert onsets(echo, played) == []  # ...but the played signal explains it: no pause
+    assert onsets(echo, early=early) != []  # the echo alone is speech enough to trigger...
+    assert onsets(echo, played, early=early) == []  # ...but playback explains it: no pause
 
 
 def test_user_talking_over_the_echo_still_triggers(speech: Int16) -> None:
@@ -73,6 +84,9 @@ def test_user_talking_over_the_echo_still_triggers(speech: Int16) -> None:
     mic += user[: len(played)]
     found = onsets(mic.clip(-32768, 32767).astype(np.int16), played)
     first_voiced = 40 + next(i for i, b in enumerate(blocks(speech)) if rms_dbfs(b) > -40)
+    assert (
+        first_voiced - 2 <= onsets(mic.clip(-32768, 32767).astype(np.int16), played, early=True)[0]
+    )
     # The user, never the echo; the gate holds back the user's quietest first blocks (they are
     # no louder than an echo of the agent could be), so the onset comes a little later.
     assert found and first_voiced <= found[0] <= first_voiced + 8
@@ -126,10 +140,12 @@ class Handle:
 
 
 def setup(
-    speech_at: int, timeout: float = 0.5
+    speech_at: int, timeout: float = 0.5, early: bool = False
 ) -> tuple[PlaybackQueue, LocalPause, Clock, FakeDetector]:
     detector = FakeDetector(lambda i: 0.9 if i >= speech_at else 0.0)
-    local = LocalInterruption(detector=detector, confirm_timeout_s=timeout)
+    local = LocalInterruption(
+        detector=detector, confirm_timeout_s=timeout, early=early, verify_ms=60
+    )
     local.reset(24000, 20.0)
     queue = PlaybackQueue(max_frames=24000 * 10, fade_frames=96)
     clock = Clock()
@@ -179,6 +195,37 @@ def test_a_flush_confirms_the_pause_and_nothing_queued_plays_after_it() -> None:
         queue.read_into(out)
         assert not out.any()
     assert queue.played_frames("item") == B and pause.resumes == 0
+
+
+def test_early_pause_that_the_detector_rejects_resumes_at_once() -> None:
+    queue, pause, clock, _ = setup(speech_at=10**6, early=True)  # a loud noise, never speech
+    queue.push("item", tone(440, 1.0))
+    out = np.zeros(B, np.int16)
+    queue.read_into(out)
+    noise = np.full(B, 3000, np.int16)
+    assert pause.on_block(noise, -120.0)  # paused at the first loud block
+    assert pause.on_block(noise, -120.0) is False and queue.paused  # 20 ms: not verified yet
+    for _ in range(3):
+        pause.on_block(noise, -120.0)
+    assert not queue.paused and pause.rejected == 1  # 60 ms of non-speech: resumed
+    assert clock.fire() == 0  # the confirmation timer was cancelled with it
+    for _ in range(10):  # the same noise goes on: no dip again until it stops
+        assert not pause.on_block(noise, -120.0)
+    pause.on_block(np.zeros(B, np.int16), -120.0)
+    assert pause.on_block(noise, -120.0)  # a new loud sound after a quiet block: paused
+
+
+def test_early_pause_confirmed_by_the_detector_stays_until_flush_or_timeout() -> None:
+    queue, pause, clock, _ = setup(speech_at=1, early=True)
+    queue.push("item", tone(440, 1.0))
+    out = np.zeros(B, np.int16)
+    queue.read_into(out)
+    voice = np.full(B, 3000, np.int16)
+    assert pause.on_block(voice, -120.0)
+    for _ in range(10):
+        assert not pause.on_block(voice, -120.0)
+    assert queue.paused and pause.rejected == 0 and pause.detector.onsets == 1
+    assert clock.fire() == 1 and not queue.paused and pause.resumes == 1
 
 
 def test_nothing_playing_nothing_to_pause() -> None:

@@ -25,13 +25,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol
 
 import numpy as np
 import numpy.typing as npt
 
 from ..errors import AudioError
-from .echo_gate import EchoGate
+from .echo_gate import EchoGate, rms_dbfs
 
 if TYPE_CHECKING:
     from .resample import Resampler
@@ -39,6 +39,8 @@ if TYPE_CHECKING:
 __all__ = ["LocalInterruption", "LocalPause", "SileroVad", "VoiceDetector"]
 
 Int16Array = npt.NDArray[np.int16]
+Decision = Literal["pause", "resume"] | None
+"""What :meth:`LocalInterruption.process` tells the backend to do with playback."""
 
 
 class Cancellable(Protocol):
@@ -114,6 +116,12 @@ class LocalInterruption:
         hold_ms: How long played audio keeps counting as echo (ms); the detector also runs
             this long after playback stops.
         detector: The voice detector; default :class:`SileroVad` (created by ``reset``).
+        early: Pause at the first microphone block louder than the echo guard allows (and
+            than ``floor_dbfs``), before the detector has decided, and resume at once if it
+            does not hear speech within ``verify_ms``: about 40 ms sooner than waiting for
+            the detector, at the cost of a short dip (``verify_ms``) for a loud non-speech
+            noise. False: pause only when the detector hears speech.
+        verify_ms: Audio the detector may take to confirm an early pause (ms).
     """
 
     def __init__(
@@ -127,6 +135,8 @@ class LocalInterruption:
         floor_dbfs: float = -45.0,
         hold_ms: float = 300.0,
         detector: VoiceDetector | None = None,
+        early: bool = True,
+        verify_ms: float = 100.0,
     ) -> None:
         if not 0.0 < threshold < 1.0:
             raise ValueError("threshold must be between 0 and 1")
@@ -144,6 +154,11 @@ class LocalInterruption:
             hold_ms=hold_ms,
         )
         self.detector = detector
+        self.early = early
+        self.verify_ms = verify_ms
+        self._verify_frames = 1
+        self._tentative: int | None = None  # detector frames since an early pause
+        self._noisy = False  # a loud non-speech sound goes on: no early pause
         self._resampler: Resampler | None = None
         self._pending = np.zeros(0, dtype=np.int16)
         self._run = 0  # consecutive speech chunks
@@ -152,7 +167,9 @@ class LocalInterruption:
         self._hold_blocks = 1
         self._warm = False
         self.onsets = 0
-        """Speech onsets reported so far."""
+        """Speech onsets the detector confirmed so far."""
+        self.rejected = 0
+        """Early pauses the detector did not confirm (loud non-speech)."""
         self.last_probability = 0.0
         """The detector's output for the last chunk."""
 
@@ -174,16 +191,24 @@ class LocalInterruption:
         self._pending = np.zeros(0, dtype=np.int16)
         self._run, self._speaking, self._warm = 0, False, False
         self._hold_blocks = max(1, round(self.gate.hold_ms / block_ms))
+        self._verify_frames = max(1, int(self.verify_ms * self.detector.sample_rate / 1000))
+        self._tentative = None
+        self._noisy = False
         self._idle_blocks = self._hold_blocks
 
-    def process(self, mic: Int16Array, played_dbfs: float, *, playing: bool) -> bool:
-        """Look at one microphone block; True when it completes an onset of user speech.
+    def process(self, mic: Int16Array, played_dbfs: float, *, playing: bool) -> Decision:
+        """Look at one microphone block and say what playback should do.
 
         Args:
             mic: The block (PCM16 mono at the stream rate).
             played_dbfs: Level of the audio played at the same time (-120 for silence).
             playing: Whether the agent's audio is playing (or paused); the detector runs only
                 then and ``hold_ms`` after.
+
+        Returns:
+            ``"pause"`` at an onset (with ``early``: at the first block louder than any echo
+            could be), ``"resume"`` when the detector did not confirm an early pause within
+            ``verify_ms``, else None.
         """
         detector = self.detector
         if detector is None:
@@ -196,14 +221,21 @@ class LocalInterruption:
                     self._resampler.reset()
                 self._pending = np.zeros(0, dtype=np.int16)
                 self._run, self._speaking, self._warm = 0, False, False
+                self._tentative = None
             self.gate.process(mic, played_dbfs)  # keeps the played-level history current
-            return False
+            return None
         self._warm = True
         heard = self.gate.process(mic, played_dbfs)  # the agent's echo becomes silence
+        decision: Decision = None
+        loud = heard is mic and rms_dbfs(mic) > self.gate.floor_dbfs
+        if not loud:
+            self._noisy = False
+        elif self.early and self._tentative is None and not self._speaking and not self._noisy:
+            self._tentative = 0  # louder than any echo: pause now, let the detector verify
+            decision = "pause"
         if self._resampler is not None:
             heard = self._resampler.process(heard)
         self._pending = np.concatenate([self._pending, heard]) if len(self._pending) else heard
-        onset = False
         n = detector.chunk_frames
         while len(self._pending) >= n:
             chunk, self._pending = self._pending[:n], self._pending[n:]
@@ -214,11 +246,21 @@ class LocalInterruption:
                 if self._run >= self.onset_chunks and not self._speaking:
                     self._speaking = True
                     self.onsets += 1
-                    onset = True
-            elif p < self.threshold - 0.15:
-                self._run = 0
-                self._speaking = False
-        return onset
+                    if self._tentative is None:
+                        decision = "pause"
+                    self._tentative = None
+            else:
+                if p < self.threshold - 0.15:
+                    self._run = 0
+                    self._speaking = False
+                if self._tentative is not None:
+                    self._tentative += n
+                    if self._tentative >= self._verify_frames:
+                        self._tentative = None
+                        self._noisy = True  # no early pause again until this noise stops
+                        self.rejected += 1
+                        decision = "resume" if decision is None else None
+        return decision
 
 
 class PausablePlayback(Protocol):
@@ -268,14 +310,23 @@ class LocalPause:
         """Pauses that timed out without confirmation (playback resumed where it paused)."""
         self.confirmed = 0
         """Pauses that a ``flush()`` confirmed (the service's ``speech_started``)."""
+        self.rejected = 0
+        """Early pauses the detector did not confirm as speech: playback resumed at once."""
         self.last_pause_at: float | None = None
         """``time.monotonic()`` of the latest pause."""
 
     def on_block(self, mic: Int16Array, played_dbfs: float) -> bool:
         """Run the detector on one microphone block; pause on an onset. True if it paused."""
         playback = self._playback
-        onset = self.detector.process(mic, played_dbfs, playing=playback.is_playing)
-        if not onset or not playback.pause():
+        decision = self.detector.process(mic, played_dbfs, playing=playback.is_playing)
+        if decision == "resume":
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+            if playback.resume():
+                self.rejected += 1
+            return False
+        if decision != "pause" or not playback.pause():
             return False
         self.pauses += 1
         self.last_pause_at = time.monotonic()

@@ -347,6 +347,7 @@ class SoundDeviceAudio:
             local_pauses=local.pauses if local else 0,
             local_resumes=local.resumes if local else 0,
             local_confirmed=local.confirmed if local else 0,
+            local_rejected=local.rejected if local else 0,
             last_local_pause_at=local.last_pause_at if local else None,
         )
 

@@ -32,6 +32,8 @@ class AudioStats:
             device while the agent played).
         local_resumes: Local pauses that no ``flush()`` confirmed in time: playback resumed.
         local_confirmed: Local pauses that a ``flush()`` (the service's barge-in) confirmed.
+        local_rejected: Early local pauses the detector did not confirm as speech (a loud
+            noise): playback resumed after ``verify_ms``.
         last_local_pause_at: ``time.monotonic()`` of the latest local pause (None before any).
     """
 
@@ -52,4 +54,5 @@ class AudioStats:
     local_pauses: int = 0
     local_resumes: int = 0
     local_confirmed: int = 0
+    local_rejected: int = 0
     last_local_pause_at: float | None = None
