@@ -153,3 +153,16 @@ def test_conversation_log_is_json_lines(tmp_path: Path) -> None:
     (log,) = tmp_path.glob("conversation-*.jsonl")
     kinds = [json.loads(line)["kind"] for line in log.read_text().splitlines()]
     assert "turn" in kinds
+
+
+def test_typing_on_a_terminal(tmp_path: Path) -> None:
+    child = _spawn(["run", "--emulator", "--text"], tmp_path)
+    child.expect("connected: session")
+    child.expect("type a message")
+    child.sendline("hello from the keyboard")
+    child.expect("agent: You said: hello from the keyboard")
+    child.sendeof()
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    assert "resume it with: voiceagent run --emulator --text --conversation-id conv_" in child.before

@@ -8,6 +8,7 @@ import contextlib
 import logging
 import signal
 import sys
+import threading
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -182,23 +183,27 @@ class Console:
 
 
 async def _lines() -> AsyncIterator[str]:
-    """Non-empty lines from stdin without blocking the event loop (a pipe, a file, a terminal)."""
-    stdin = sys.stdin
-    if stdin.isatty():
+    """Non-empty lines of stdin (a pipe, a file or a terminal), read without blocking the loop.
+
+    A daemon thread reads, so that stdin stays blocking for the shell and an unfinished read
+    never delays the exit.
+    """
+    if sys.stdin.isatty():
         print("type a message and press Enter (Ctrl+D or Ctrl+C to stop)", flush=True)
     loop = asyncio.get_running_loop()
-    reader = asyncio.StreamReader()
-    try:
-        await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), stdin)
-    except (ValueError, OSError):  # a regular file: read it whole
-        for line in stdin.read().splitlines():
-            if line.strip():
-                yield line.strip()
-        return
-    while True:
-        raw = await reader.readline()
-        if not raw:
-            return
-        line = raw.decode(errors="replace").strip()
-        if line:
-            yield line
+    queue: asyncio.Queue[str | None] = asyncio.Queue()
+
+    def read() -> None:
+        try:
+            for raw in sys.stdin:
+                loop.call_soon_threadsafe(queue.put_nowait, raw)
+        except (OSError, ValueError):
+            pass
+        finally:
+            with contextlib.suppress(RuntimeError):  # the loop is already closed
+                loop.call_soon_threadsafe(queue.put_nowait, None)
+
+    threading.Thread(target=read, name="voiceagent-stdin", daemon=True).start()
+    while (raw := await queue.get()) is not None:
+        if raw.strip():
+            yield raw.strip()
