@@ -153,6 +153,9 @@ def test_conversation_log_is_json_lines(tmp_path: Path) -> None:
     (log,) = tmp_path.glob("conversation-*.jsonl")
     kinds = [json.loads(line)["kind"] for line in log.read_text().splitlines()]
     assert "turn" in kinds
+    (debug,) = tmp_path.glob("voiceagent-*.log")
+    assert "DEBUG" in debug.read_text()  # the whole story, whatever -v said
+    assert "DEBUG" not in proc.stdout + proc.stderr
 
 
 def test_typing_on_a_terminal(tmp_path: Path) -> None:

@@ -105,11 +105,8 @@ def _logging(verbose: int) -> None:
     level = [logging.ERROR, logging.INFO, logging.DEBUG][min(verbose, 2)]
     from rich.logging import RichHandler
 
-    logging.basicConfig(
-        level=level,
-        format="%(name)s: %(message)s",
-        handlers=[RichHandler(show_path=False, rich_tracebacks=False)],
-    )
+    screen = RichHandler(show_path=False, rich_tracebacks=False, level=level)
+    logging.basicConfig(level=level, format="%(name)s: %(message)s", handlers=[screen])
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -201,6 +201,17 @@ def resume_command(argv: list[str], conversation_id: str) -> str:
     return shlex.join(["voiceagent", "run", *kept, "--conversation-id", conversation_id])
 
 
+def _debug_log(directory: Path) -> None:
+    """Also write a debug log (secrets are redacted by the library's loggers) to ``directory``."""
+    directory.mkdir(parents=True, exist_ok=True)
+    handler = logging.FileHandler(directory / f"voiceagent-{time.strftime('%Y%m%d-%H%M%S')}.log")
+    handler.setLevel(logging.DEBUG)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+
+
 def run_command(args: argparse.Namespace, argv: list[str]) -> int:
     """``voiceagent run``; returns the exit code (2: settings missing or invalid)."""
     import asyncio
@@ -220,5 +231,5 @@ def run_command(args: argparse.Namespace, argv: list[str]) -> int:
         )
         return 2
     if args.log_dir:
-        Path(args.log_dir).mkdir(parents=True, exist_ok=True)
+        _debug_log(Path(args.log_dir))
     return asyncio.run(RunConsole(args, argv, settings).main())
