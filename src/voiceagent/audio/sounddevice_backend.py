@@ -31,8 +31,16 @@ from .format import AudioFormat
 from .jitter import PlaybackQueue
 from .local_vad import LocalInterruption, LocalPause
 from .resample import Resampler
-from .stats import AudioStats
-from .streams import StreamSide, close_streams, device_block, negotiate, open_streams, run_blocking
+from .stats import AudioStats, StallWatch
+from .streams import (
+    StreamSide,
+    close_streams,
+    default_block,
+    device_block,
+    negotiate,
+    open_streams,
+    run_blocking,
+)
 
 __all__ = ["AudioStats", "SoundDeviceAudio"]
 
@@ -52,9 +60,12 @@ class SoundDeviceAudio:
         input_device: Microphone: ``None`` for the system default, a PortAudio index, or (part
             of) a device name, see :func:`~voiceagent.audio.list_devices`.
         output_device: Speaker, chosen the same way.
-        block_frames: Frames per device block at the session rate (default: the format's
-            ``block_frames``, 480 = 20 ms). ``on_input`` always receives blocks of the
-            format's ``block_frames``.
+        block_frames: Frames per device block at the session rate. Default: half the
+            format's ``block_frames`` (240 = 10 ms at 24 kHz): a flush reaches the device
+            within 10 ms instead of 20 (``bench/bargein.py``). Pass 480 for 20 ms blocks on a
+            device that underflows (``stats.output_underflows``). ``on_input`` always
+            receives blocks of the format's ``block_frames`` (microphone audio is handed to
+            the event loop once per such block, whatever the device block).
         prebuffer_ms: Assistant audio to accumulate before playback starts (ms). Small: a
             late start costs latency on every reply, an underrun costs one glitch.
         max_buffer_ms: Capacity of the jitter buffer (ms); the service may send a whole reply
@@ -105,8 +116,7 @@ class SoundDeviceAudio:
         self._gate = EchoGate() if echo_gate is True else (echo_gate or None)
         self._fade_ms = fade_ms
         self._latency = latency
-        self._stall_timeout = stall_timeout_s
-        self._on_stall = on_stall
+        self._stall = StallWatch(stall_timeout_s, on_stall)
         self._allow_resample = resample
         self._local_cfg = (
             LocalInterruption() if local_interruption is True else (local_interruption or None)
@@ -125,6 +135,10 @@ class SoundDeviceAudio:
         self._out_item: str | None = None
         self._tail_timer: asyncio.TimerHandle | None = None
         self._mic_buf = bytearray()
+        # Microphone frames gathered on the PortAudio thread until one session block is there.
+        self._in_acc: list[npt.NDArray[np.int16]] = []
+        self._in_acc_frames = 0
+        self._in_post_frames = self._fmt.block_frames
         self._watchdog: asyncio.Task[None] | None = None
         self.input_info: DeviceInfo | None = None
         """The microphone opened by ``start`` (None before)."""
@@ -141,8 +155,6 @@ class SoundDeviceAudio:
         self._flush_seq = 0
         self._flush_seen = 0
         self._last_flush_silent_at: float | None = None
-        self._stalls = 0
-        self._stalled = False
 
     # ----------------------------------------------------------------- lifecycle
 
@@ -167,7 +179,7 @@ class SoundDeviceAudio:
         sr = fmt.sample_rate
         self._in_resampler = Resampler(self._in_rate, sr) if self._in_rate != sr else None
         self._out_resampler = Resampler(sr, self._out_rate) if self._out_rate != sr else None
-        session_block = self._block_frames or fmt.block_frames
+        session_block = self._block_frames or default_block(fmt.sample_rate, fmt.block_frames)
         out_ms = self._out_rate / 1000.0
         self._queue = PlaybackQueue(
             max_frames=max(1, int(self._max_buffer_ms * out_ms)),
@@ -188,6 +200,8 @@ class SoundDeviceAudio:
                 f"output at {self._out_rate} Hz; use duplex=False"
             )
         self._mic_buf.clear()
+        self._in_acc, self._in_acc_frames = [], 0
+        self._in_post_frames = device_block(fmt.block_frames, sr, self._in_rate)
         self._out_item = None
         self._last_callback = time.monotonic()
         self._running = True
@@ -234,7 +248,9 @@ class SoundDeviceAudio:
             "duplex stream" if duplex else "separate streams",
             session_block,
         )
-        self._watchdog = asyncio.create_task(self._watch(), name="voiceagent-audio-watchdog")
+        self._watchdog = asyncio.create_task(
+            self._stall.run(lambda: self._last_callback), name="voiceagent-audio-watchdog"
+        )
 
     async def stop(self) -> None:
         """Abort and close the stream(s); bounded (about 1 s per stream at worst), idempotent."""
@@ -321,7 +337,7 @@ class SoundDeviceAudio:
     @property
     def stalled(self) -> bool:
         """True while no callback has arrived for longer than ``stall_timeout_s``."""
-        return self._stalled
+        return self._stall.stalled
 
     @property
     def stats(self) -> AudioStats:
@@ -339,8 +355,8 @@ class SoundDeviceAudio:
             flushes=q.flushes,
             output_underflows=self._out_underflows,
             input_overflows=self._in_overflows,
-            stalls=self._stalls,
-            stalled=self._stalled,
+            stalls=self._stall.stalls,
+            stalled=self._stall.stalled,
             device_rates=(self._in_rate, self._out_rate),
             resampling=self._in_resampler is not None or self._out_resampler is not None,
             last_flush_silent_at=self._last_flush_silent_at,
@@ -391,7 +407,16 @@ class SoundDeviceAudio:
         self._in_blocks += 1
         if status.input_overflow:
             self._in_overflows += 1
-        self._post(self._on_mic, indata[:, 0].copy(), self._out_dbfs)
+        block = indata[:, 0].copy()
+        if not self._in_acc and len(block) >= self._in_post_frames:
+            self._post(self._on_mic, block, self._out_dbfs)
+            return
+        self._in_acc.append(block)  # small device blocks: one hand-over per session block
+        self._in_acc_frames += len(block)
+        if self._in_acc_frames >= self._in_post_frames:
+            gathered = np.concatenate(self._in_acc)
+            self._in_acc, self._in_acc_frames = [], 0
+            self._post(self._on_mic, gathered, self._out_dbfs)
 
     def _post(self, fn: Callable[..., None], *args: Any) -> None:
         loop = self._loop
@@ -430,22 +455,3 @@ class SoundDeviceAudio:
                 self._listener.on_input(chunk)
             except Exception:
                 logger.exception("listener.on_input raised")
-
-    async def _watch(self) -> None:
-        """Detect a stream that stopped calling back (device unplugged, driver hang)."""
-        interval = min(0.25, self._stall_timeout / 4)
-        while True:
-            await asyncio.sleep(interval)
-            gap = time.monotonic() - self._last_callback
-            if gap > self._stall_timeout and not self._stalled:
-                self._stalled = True
-                self._stalls += 1
-                logger.warning("audio stream stalled: no callback for %.1f s", gap)
-                if self._on_stall is not None:
-                    try:
-                        self._on_stall(gap)
-                    except Exception:
-                        logger.exception("on_stall callback raised")
-            elif gap <= self._stall_timeout and self._stalled:
-                self._stalled = False
-                logger.info("audio stream resumed after a stall")

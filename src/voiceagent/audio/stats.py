@@ -1,10 +1,16 @@
-"""Counters of the device backend, as returned by ``SoundDeviceAudio.stats``."""
+"""Counters of the device backend (``SoundDeviceAudio.stats``) and its stall watchdog."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 
-__all__ = ["AudioStats"]
+__all__ = ["AudioStats", "StallWatch"]
+
+logger = logging.getLogger("voiceagent.audio.sounddevice_backend")
 
 
 @dataclass(frozen=True)
@@ -56,3 +62,40 @@ class AudioStats:
     local_confirmed: int = 0
     local_rejected: int = 0
     last_local_pause_at: float | None = None
+
+
+class StallWatch:
+    """Detects a stream that stopped calling back (device unplugged, driver hang).
+
+    Args:
+        timeout_s: No callback for this long (s) counts as a stall.
+        on_stall: Called on the event loop thread with the seconds since the last callback,
+            once per stall.
+    """
+
+    def __init__(self, timeout_s: float, on_stall: Callable[[float], None] | None) -> None:
+        self.timeout_s = timeout_s
+        self.on_stall = on_stall
+        self.stalls = 0
+        """Stalls detected so far."""
+        self.stalled = False
+        """True while the stream is stalled."""
+
+    async def run(self, last_callback: Callable[[], float]) -> None:
+        """Check every 250 ms (at most) the ``time.monotonic()`` of the last callback."""
+        interval = min(0.25, self.timeout_s / 4)
+        while True:
+            await asyncio.sleep(interval)
+            gap = time.monotonic() - last_callback()
+            if gap > self.timeout_s and not self.stalled:
+                self.stalled = True
+                self.stalls += 1
+                logger.warning("audio stream stalled: no callback for %.1f s", gap)
+                if self.on_stall is not None:
+                    try:
+                        self.on_stall(gap)
+                    except Exception:
+                        logger.exception("on_stall callback raised")
+            elif gap <= self.timeout_s and self.stalled:
+                self.stalled = False
+                logger.info("audio stream resumed after a stall")

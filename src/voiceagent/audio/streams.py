@@ -22,6 +22,7 @@ __all__ = [
     "FALLBACK_RATES",
     "StreamSide",
     "close_streams",
+    "default_block",
     "device_block",
     "negotiate",
     "open_streams",
@@ -33,6 +34,16 @@ logger = logging.getLogger("voiceagent.audio.sounddevice_backend")
 _T = TypeVar("_T")
 FALLBACK_RATES = (48000, 44100, 32000, 16000, 96000, 22050, 8000)
 """Rates tried, after the device's default, when a device refuses the session rate (Hz)."""
+
+
+def default_block(sample_rate: int, session_block: int) -> int:
+    """Device block (frames at the session rate): 10 ms when the session block is two of them.
+
+    Shorter blocks let a flush reach the device sooner (``bench/bargein.py``); microphone audio
+    is still handed to the event loop once per session block.
+    """
+    half, ten_ms = session_block // 2, sample_rate // 100
+    return half if half == ten_ms and session_block % 2 == 0 else session_block
 
 
 def device_block(session_block: int, session_rate: int, device_rate: int) -> int:
