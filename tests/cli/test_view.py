@@ -83,7 +83,7 @@ def test_meter_measures_the_microphone_and_passes_everything_on() -> None:
     assert -0.1 < dbfs(full) <= 0.0
 
     async def scenario() -> None:
-        inner = MemoryAudio(speed=20.0)
+        inner = MemoryAudio(speed=20.0, silence_when_idle=False)  # the last block is speech
         meter = MeteredAudio(inner)
         got: list[bytes] = []
         ready = asyncio.Event()
