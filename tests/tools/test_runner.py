@@ -90,7 +90,8 @@ async def test_follow_up_only_after_response_done() -> None:
 
 async def test_slow_tool_with_an_interim_response_blocks_nothing() -> None:
     """A sync tool blocks its thread until the interim reply is heard: if the runner blocked
-    the dispatcher, the interim caption could never arrive and the tool would time out."""
+    the dispatcher, the interim caption could never arrive and the tool would time out. The
+    tool then finishes while the interim reply still streams: the follow-up must wait."""
     options = SessionOptions(
         interim_response=StaticInterimResponse(texts=("One moment.",), triggers=("tool",))
     )
@@ -103,12 +104,6 @@ async def test_slow_tool_with_an_interim_response_blocks_nothing() -> None:
             """The weather in a city."""
             assert release.wait(10), "the interim reply never reached the handlers"
             return "sunny"
-
-        @session.on("response.done")
-        def interim(event: Any) -> None:
-            # What an interim response does: speak while the tool runs (the emulator has none).
-            if any(o.get("type") == "function_call" for o in event.response.output or []):
-                session.create_task(session.say("Let me check that for you."))
 
         @session.on("response.audio_transcript.delta")
         def caption(event: Any) -> None:
@@ -126,10 +121,10 @@ async def test_slow_tool_with_an_interim_response_blocks_nothing() -> None:
         assert interim_running  # the tool finished while the interim reply was streaming
         assert busy_errors(server) == []
         texts = [t.text for t in session.log.turns if t.role == "assistant"]
-        assert texts == ["Let me check that for you.", "Here is what I found: sunny"]
-        assert client_events(server, "session.update")[0]["session"]["interim_response"][
-            "triggers"
-        ] == ["tool"]
+        assert texts == ["One moment.", "Here is what I found: sunny"]
+        update = client_events(server, "session.update")[0]["session"]
+        assert update["interim_response"]["triggers"] == ["tool"]
+        assert len(client_events(server, "response.create")) == 2  # the text's, the follow-up
 
 
 async def test_failing_and_timed_out_tools_give_the_model_an_error() -> None:
@@ -244,3 +239,32 @@ async def test_two_calls_in_one_response_run_at_once_then_one_follow_up() -> Non
         ]
         assert creates == ["call_a", "call_b", "create"]
         assert busy_errors(server) == []
+
+
+async def test_a_dropped_connection_cancels_its_calls() -> None:
+    async with realistic_emulator(script=AgentScript(rules=[("weather", WEATHER)])) as emu:
+        session, _ = model_session(emu)
+        started = asyncio.Event()
+
+        @session.tool
+        async def get_weather(city: str) -> str:
+            """The weather in a city."""
+            started.set()
+            await asyncio.Event().wait()
+            return "sunny"
+
+        call = future_of(session, "voiceagent.tool_call")
+        back = future_of(session, "voiceagent.session_ready", lambda e: e.reconnected)
+        async with session:
+            first = await emu.wait_for_session()
+            await session.send_text("what is the weather in Paris")
+            await asyncio.wait_for(started.wait(), 10)
+            await first.drop(1011)
+            finished = await asyncio.wait_for(call, 10)
+            await asyncio.wait_for(back, 10)
+            second = await emu.wait_for_session()
+            await session.send_text("hello again")  # the new connection works
+            await second.wait_for_server_event("response.done", timeout=10)
+        assert finished.outcome == "cancelled" and "connection was lost" in (finished.error or "")
+        assert function_outputs(first) == [] and function_outputs(second) == []
+        assert len(client_events(second, "response.create")) == 1  # only "hello again"'s

@@ -80,6 +80,7 @@ class _Batch:
     calls: list[_Call] = field(default_factory=list)
     status: asyncio.Future[str | None] | None = None  # the response's final status
     interrupted: bool = False
+    lost: bool = False  # its connection is gone: nothing is sent for it
 
 
 class ToolRunner:
@@ -187,12 +188,20 @@ class ToolRunner:
         self.cancel_all("the session closed")
 
     def _on_ready(self, event: Any) -> None:
-        # A new connection: responses of the old one will never report done.
+        if not getattr(event, "reconnected", False):
+            return
+        # A new connection: the old one's responses will never report done, and its calls
+        # cannot be answered on this one (a model-mode conversation does not survive a drop).
         self._active.clear()
         self._quiet_event().set()
+        self.cancel_all("the connection was lost")
+        for batch in self._batches.values():
+            batch.lost = True
+            if batch.status is not None and not batch.status.done():
+                batch.status.set_result("lost")
         for future in self._pending.values():
             if not future.done():
-                future.set_result(False)
+                future.set_result(True)  # nothing more to wait for on the old connection
 
     def cancel_all(self, reason: str) -> None:
         """Cancel every running call; no follow-up response is asked for them."""
@@ -200,7 +209,7 @@ class ToolRunner:
             batch.interrupted = True
             for call in batch.calls:
                 if call.task is not None and not call.task.done():
-                    call.cancel_reason = reason
+                    call.cancel_reason = call.cancel_reason or reason
                     call.task.cancel()
 
     # --- the work (tasks) ----------------------------------------------------------------
@@ -249,7 +258,7 @@ class ToolRunner:
                 batch.interrupted = True
                 for call in batch.calls:
                     if call.task is not None and not call.task.done():
-                        call.cancel_reason = f"the response was {status}"
+                        call.cancel_reason = call.cancel_reason or f"the response was {status}"
                         call.task.cancel()
             tasks = [c.task for c in batch.calls if c.task is not None]
             results = await asyncio.gather(*tasks, return_exceptions=True)
@@ -257,6 +266,9 @@ class ToolRunner:
                 r if isinstance(r, str) else error_output(f"the tool {c.tool.name} was cancelled")
                 for c, r in zip(batch.calls, results, strict=True)
             ]
+            if batch.lost:
+                log.info("tool calls of %s dropped with their connection", response_id)
+                return
             for call, output in zip(batch.calls, outputs, strict=True):
                 await self._session.send_function_result(call.call_id, output, respond=False)
             if not batch.interrupted:
