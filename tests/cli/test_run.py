@@ -168,4 +168,5 @@ def test_typing_on_a_terminal(tmp_path: Path) -> None:
     child.expect(pexpect.EOF)
     child.close()
     assert child.exitstatus == 0
-    assert "resume it with: voiceagent run --emulator --text --conversation-id conv_" in child.before
+    resume = "resume it with: voiceagent run --emulator --text --conversation-id conv_"
+    assert resume in child.before
