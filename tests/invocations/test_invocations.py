@@ -134,3 +134,12 @@ async def test_the_emulator_voices_an_invocations_agent_end_to_end() -> None:
     sent = [e["type"] for e in server.sent]
     assert sent.index("response.created") < sent.index("response.invocation.delta")
     assert json.dumps(server.sent).count("agent.thinking") == 1
+
+
+def test_the_emulator_command_line_takes_an_invocations_url() -> None:
+    from voiceagent.emulator.cli import build_emulator, build_parser
+
+    url = "http://127.0.0.1:8088/invocations"
+    emulator = build_emulator(build_parser().parse_args(["--invocations-url", url]))
+    assert emulator.settings.invocations_url == url
+    assert build_emulator(build_parser().parse_args([])).settings.invocations_url is None

@@ -45,6 +45,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="response timing profile: immediate (default) or realistic (think time, jitter)",
     )
     add("--agent-description", default="An emulated Foundry agent.", help="session.agent text")
+    add(
+        "--invocations-url",
+        default=None,
+        metavar="URL",
+        help="voice an Invocations-protocol agent at URL (http://127.0.0.1:8088/invocations)",
+    )
     script = parser.add_argument_group("script")
     script.add_argument(
         "--script",
@@ -213,6 +219,7 @@ def build_emulator(args: argparse.Namespace) -> Emulator:
         keep_sessions=args.keep_sessions,
         max_conversations=args.max_conversations,
         conversation_ttl_s=args.conversation_ttl,
+        invocations_url=args.invocations_url,
     )
 
 
