@@ -7,7 +7,7 @@ import gc
 from voiceagent.emulator import Conversation, EmulatedSession, Emulator
 from voiceagent.emulator.conversations import ConversationStore
 
-from .helpers import model_connection, recv_until
+from .helpers import model_connection, recv_until, send_audio, silence, speech_pcm
 
 CONNECTIONS = 150
 
@@ -70,3 +70,20 @@ def test_conversation_store_age_and_count() -> None:
     assert set(counted.by_id) == {b.id}
     resumed = counted.open(b.id, "agent", "project")
     assert resumed is b
+
+
+async def test_listening_keeps_only_a_second_of_audio_between_utterances() -> None:
+    async with (
+        Emulator(realtime=False, voice="synthetic", listen=True) as emu,
+        model_connection(emu.endpoint) as conn,
+    ):
+        await conn.recv()
+        emu.script.user_says("scripted, so nothing is recognised")
+        await send_audio(conn, silence(3000) + speech_pcm() + silence(5000))
+        await recv_until(conn, "response.done")
+        # Events are handled in order: once this is answered, every append has been.
+        await conn.send({"type": "conversation.item.retrieve", "item_id": "none"})
+        await recv_until(conn, "error")
+        session = emu.sessions[0]
+        kept = len(session.input_audio._pcm)
+        assert 0 < kept <= 24000 * 2 + 2 * 960 * 2  # 1 s and a block at 24 kHz

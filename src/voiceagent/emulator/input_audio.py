@@ -42,6 +42,8 @@ MIN_COMMIT_MS = 100
 MAX_TURN_MS = 30_000
 """The longest stretch of input audio kept for the recogniser (older audio is dropped)."""
 
+_IDLE_KEEP_MS = 1000.0  # audio kept between utterances (covers any sane prefix_padding_ms)
+
 
 class InputAudio:
     """The input audio buffer of one session and what it triggers.
@@ -133,6 +135,9 @@ class InputAudio:
                 await self._on_speech_started(vad_event.ms)
             else:
                 await self._on_speech_stopped(vad_event.ms)
+        if self._start_ms is None and self._pcm:
+            # Between utterances only the prefix padding can become part of the next turn.
+            self._forget_audio_before(self._pcm_start_ms + self._pcm_ms() - _IDLE_KEEP_MS)
 
     async def on_commit(self, event: dict[str, Any]) -> None:
         """``input_audio_buffer.commit``: turn the buffer into a user item (no response)."""
@@ -147,7 +152,7 @@ class InputAudio:
             return
         item_id = self._speech_item or new_id("item")
         self._speech_item = None
-        self._held = self._filler = None
+        self._held = self._filler = self._start_ms = None
         if self._vad is not None:
             self._vad.reset()
         await self._commit(item_id, auto_response=False)
@@ -156,7 +161,7 @@ class InputAudio:
         """``input_audio_buffer.clear``: forget the buffered audio and the current turn."""
         self._buffer_ms = 0.0
         self._speech_item = None
-        self._held = self._filler = None
+        self._held = self._filler = self._start_ms = None
         self._pcm_start_ms += self._pcm_ms()
         self._pcm.clear()
         if self._vad is not None:
@@ -195,18 +200,19 @@ class InputAudio:
         item_id = self._speech_item or new_id("item")
         held, self._held = self._held, None
         filler, self._filler = self._filler, None
+        start_ms, self._start_ms = self._start_ms, None
+        self._speech_item = None
         if filler is not None:
             self._session.script.pop_user_transcript()
             self._forget_audio_before(audio_end_ms)
             return
-        start_ms, self._start_ms = self._start_ms, None
         transcript = await self._transcript(start_ms, audio_end_ms)
         if transcript is None:
             return  # filler only, heard by the recogniser
         if held is not None:
             self._speech_item = item_id
             await self._send_speech_started(held)
-        self._speech_item = None
+            self._speech_item = None
         await self._session.send_event(
             {
                 "type": "input_audio_buffer.speech_stopped",

@@ -13,6 +13,7 @@ synthesis.
 from __future__ import annotations
 
 import functools
+import logging
 import re
 
 import numpy as np
@@ -21,7 +22,10 @@ import numpy.typing as npt
 from voiceagent.protocol.formats import OUTPUT_FORMATS
 from voiceagent.protocol.g711 import alaw_encode, ulaw_encode
 
+from .listening import SpeechUnavailableError
 from .voice import Speech, WordTiming, synthesize
+
+logger = logging.getLogger(__name__)
 
 __all__ = ["VOICES", "espeak_available", "resample_pcm16", "speak"]
 
@@ -90,7 +94,13 @@ def speak(
         raise ValueError(f"unknown voice {voice!r}; expected one of {', '.join(VOICES)}")
     if voice == "synthetic" or (voice == "auto" and not espeak_available()):
         return synthesize(text, output_audio_format, ms_per_char)
-    return _speak_espeak(text, output_audio_format, espeak_voice)
+    try:
+        return _speak_espeak(text, output_audio_format, espeak_voice)
+    except SpeechUnavailableError:
+        if voice == "espeak":
+            raise
+        logger.exception("espeak-ng failed; speaking with the synthetic voice")
+        return synthesize(text, output_audio_format, ms_per_char)
 
 
 @functools.lru_cache(maxsize=256)
