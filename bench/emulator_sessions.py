@@ -202,6 +202,10 @@ async def _main(args: argparse.Namespace) -> int:
         "0",
         "--log-level",
         "WARNING",
+        # Protocol capacity: no speech recognition (unscripted turns would otherwise each cost
+        # about 0.36 CPU-seconds per second of speech; see docs/emulator.md, Speech).
+        "--listen",
+        "off",
         stdout=asyncio.subprocess.PIPE,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
