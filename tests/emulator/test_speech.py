@@ -211,3 +211,36 @@ async def test_remove_filler_words_with_the_recogniser_holds_speech_started_back
         assert types[started + 1] == "input_audio_buffer.speech_stopped"
         assert 600 <= events[started].audio_start_ms <= 800
         assert "weather" in emu.sessions[0].conversation.items[0]["content"][0]["transcript"]
+
+
+def test_speech_packages_load_only_when_used() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, voiceagent.emulator as e; e.Emulator(); "
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in "
+        "('pocketsphinx', 'espeakng_loader', 'soxr', 'sounddevice') "
+        "or m in ('voiceagent.emulator.espeak', 'voiceagent.session')))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_required_speech_that_is_missing_fails_at_construction(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import voiceagent.emulator.server as server
+    from voiceagent.emulator import SpeechUnavailableError
+
+    monkeypatch.setattr(server, "espeak_available", lambda: False)
+    monkeypatch.setattr(server, "recognizer_available", lambda: False)
+    with pytest.raises(SpeechUnavailableError, match="voiceagent\\[speech\\]"):
+        Emulator(voice="espeak")
+    with pytest.raises(SpeechUnavailableError, match="pocketsphinx"):
+        Emulator(listen=True)
+    Emulator(voice="auto", listen="auto")  # auto never fails
+    with pytest.raises(ValueError):
+        Emulator(voice="robot")
+    with pytest.raises(ValueError):
+        Emulator(listen="maybe")
