@@ -30,6 +30,9 @@ SCRIPT_FILE = textwrap.dedent(
 
     def echo(text):
         return "Echo: " + text
+
+    def not_a_script():
+        return 42
     """
 )
 
@@ -60,7 +63,8 @@ def test_load_script_forms(script_file: Path, monkeypatch: pytest.MonkeyPatch) -
     assert load_script(f"{script_file}:echo").default is not None
     monkeypatch.syspath_prepend(str(script_file.parent))
     assert isinstance(load_script("my_script:SCRIPT"), AgentScript)
-    for bad in ("my_script", "my_script:missing", "no_such_module:x", f"{script_file}:AgentScript"):
+    bad_specs = ("my_script", "my_script:missing", "no_such_module:x", f"{script_file}:AgentScript")
+    for bad in (*bad_specs, f"{script_file}:not_a_script"):
         with pytest.raises(ValueError):
             load_script(bad)
 
@@ -82,6 +86,17 @@ def test_options_build_the_emulator(script_file: Path) -> None:
     assert emu.keep_sessions == 3
     assert _emulator("--voice", "synthetic", "--listen", "off").settings.voice == "synthetic"
     assert _emulator().settings.voice == "auto" and _emulator().settings.listen == "auto"
+
+
+def test_missing_speech_is_an_error(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import voiceagent.emulator.server as server
+    from voiceagent.emulator import main
+
+    monkeypatch.setattr(server, "recognizer_available", lambda: False)
+    assert main(["--speech", "on", "--port", "0"]) == 1
+    assert "pocketsphinx" in capsys.readouterr().err
 
 
 def test_bad_script_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:

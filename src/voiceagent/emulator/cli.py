@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import importlib
 import importlib.util
+import inspect
 import logging
 import re
 import signal
@@ -19,6 +20,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from .listening import SpeechUnavailableError
 from .script import AgentScript
 from .server import Emulator
 
@@ -173,15 +175,24 @@ def load_script(spec: str) -> AgentScript:
         return obj
     if isinstance(obj, type) or not callable(obj):
         raise ValueError(f"{spec} is neither an AgentScript nor a callable")
-    try:
-        produced = obj()
-    except TypeError:
-        return AgentScript.coerce(obj)  # it needs arguments: a reply callable
+    if _takes_arguments(obj):
+        return AgentScript.coerce(obj)  # a reply callable: (user_text) or (user_text, context)
+    produced = obj()  # a factory
     if isinstance(produced, AgentScript):
         return produced
     if callable(produced):
         return AgentScript.coerce(produced)
-    return AgentScript.coerce(obj)
+    raise ValueError(f"{spec}() returned {type(produced).__name__}, not an AgentScript")
+
+
+def _takes_arguments(fn: Any) -> bool:
+    try:
+        parameters = inspect.signature(fn).parameters.values()
+    except (TypeError, ValueError):
+        return True
+    return any(
+        p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD, p.VAR_POSITIONAL) for p in parameters
+    )
 
 
 def build_emulator(args: argparse.Namespace) -> Emulator:
@@ -189,6 +200,8 @@ def build_emulator(args: argparse.Namespace) -> Emulator:
 
     Raises:
         ValueError: A bad ``--script`` or ``--rule``.
+        SpeechUnavailableError: ``--speech on`` (or ``--voice espeak``, ``--listen on``) and
+            the speech packages are missing.
     """
     script = load_script(args.script) if args.script else AgentScript()
     for spec in args.rule:
@@ -261,6 +274,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         emulator = build_emulator(args)
+    except SpeechUnavailableError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     except ValueError as exc:
         parser.error(str(exc))  # exits with status 2
     try:
