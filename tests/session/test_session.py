@@ -16,6 +16,7 @@ from voiceagent import (
     BargeInPolicy,
     ConnectError,
     InputTranscription,
+    SessionClosedError,
     SessionOptions,
     SessionState,
     VoiceAgentSession,
@@ -402,3 +403,25 @@ async def test_agent_mode_sends_only_what_the_app_set_and_the_audio_formats() ->
     # model mode keeps the library's defaults
     assert model_update["session"]["turn_detection"]["type"] == "server_vad"
     assert "input_audio_noise_reduction" in model_update["session"]
+
+
+async def test_wait_for_reply_returns_once_the_agent_has_answered() -> None:
+    script = AgentScript(rules=[("weather", "It is sunny.")])
+    async with Emulator(token=TOKEN, realtime=False, script=script) as emu:
+        session = VoiceAgentSession(
+            emu.endpoint,
+            model="gpt-realtime",
+            credential=EmulatorCredential(TOKEN),
+            audio=MemoryAudio(speed=8.0),
+        )
+        async with session:
+            with pytest.raises(TimeoutError):
+                await session.wait_for_reply(timeout=0.2)  # nothing asked: no reply
+            await session.send_text("what is the weather")
+            await session.wait_for_reply(timeout=10)
+            assert [t.text for t in session.log.turns if t.role == "assistant"] == ["It is sunny."]
+            await session.send_text("and the weather tomorrow?")
+            await session.wait_for_reply(timeout=10)
+            assert len([t for t in session.log.turns if t.role == "assistant"]) == 2
+        with pytest.raises(SessionClosedError):
+            await session.wait_for_reply(timeout=1)  # closed: never waits forever

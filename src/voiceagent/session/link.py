@@ -21,14 +21,15 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from ..config import AgentConfig, ClassicAgentConfig, SessionOptions
-from ..conversation import ConversationLog, SessionInfo
+from ..conversation import SessionInfo
 from ..errors import ConfigError, ConnectError
-from ..events import LibraryEvent, Reconnected, Reconnecting, SessionReady
+from ..events import Reconnected, Reconnecting, SessionReady
 from ..protocol.close_codes import RECOVERABLE_CLOSE_CODES
 from ..voicelive.connector import VoiceLiveConnector
 from ..voicelive.reconnect import Backoff, is_recoverable
 from ..voicelive.requests import build_request_session
 from ..voicelive.wire import ConnectionLost, InboundEvent, MalformedFrame, Wire
+from .delivery import Delivery
 from .receive import Receiver
 
 __all__ = ["Link"]
@@ -90,10 +91,14 @@ class Link:
         self, connector: VoiceLiveConnector, options: SessionOptions, ready_timeout: float
     ) -> None:
         self.connector = connector
-        self._request = build_request_session(options, agent_mode=connector.mode != "model")
+        self.set_options(options)
         self.ready_timeout = ready_timeout
         self.wire: Wire | None = None
         self._stack: contextlib.AsyncExitStack | None = None
+
+    def set_options(self, options: SessionOptions) -> None:
+        """The options sent as ``session.update`` on every connection from now on."""
+        self._request = build_request_session(options, agent_mode=self.connector.mode != "model")
 
     @property
     def endpoint(self) -> str:
@@ -143,9 +148,7 @@ class Link:
         self,
         agent: Callable[[], AgentConfig | ClassicAgentConfig | None],
         receiver: Receiver,
-        forward: Callable[[InboundEvent], None],
-        emit: Callable[[LibraryEvent], None],
-        log_: ConversationLog,
+        delivery: Delivery,
         *,
         reconnected: bool,
         attempt: int = 0,
@@ -155,9 +158,8 @@ class Link:
         Args:
             agent: Gives the agent for each attempt.
             receiver: Handles the frames read during set-up; its view says when it is ready.
-            forward: Hands a set-up event on to the user's handlers.
-            emit: Queues a library event.
-            log_: The conversation log (one session record per connection).
+            delivery: Takes set-up events for the handlers, library events, and the log's
+                session record (one per connection).
             reconnected: Whether this replaces a dropped connection.
             attempt: Reconnect attempts before this one.
         """
@@ -167,17 +169,17 @@ class Link:
         async def on_frame(frame: Frame) -> None:
             event = await receiver.handle(frame)
             if event is not None:
-                forward(event)
+                delivery.forward(event)
 
         def on_retry(number: int, delay: float, error: ConnectError) -> None:
-            emit(
+            delivery.emit(
                 Reconnecting(
                     attempt=attempt + number, delay_s=delay, close_code=None, reason=str(error)
                 )
             )
 
         tries = await self.open(agent, on_frame, lambda: service.configured, on_retry=on_retry)
-        log_.add_session(
+        delivery.log.add_session(
             SessionInfo(
                 session_id=service.session_id,
                 conversation_id=service.conversation_id,
@@ -186,7 +188,7 @@ class Link:
                 model=self.connector.config.model,
             )
         )
-        emit(
+        delivery.emit(
             SessionReady(
                 session_id=service.session_id,
                 conversation_id=service.conversation_id,
@@ -196,7 +198,9 @@ class Link:
             )
         )
         if reconnected:
-            emit(Reconnected(attempt=attempt + tries - 1, conversation_id=service.conversation_id))
+            delivery.emit(
+                Reconnected(attempt=attempt + tries - 1, conversation_id=service.conversation_id)
+            )
 
     async def _open_once(
         self,

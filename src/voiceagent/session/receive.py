@@ -24,7 +24,8 @@ from ..events import AgentInfo, ProtocolViolation
 from ..voicelive.wire import ConnectionLost, InboundEvent, MalformedFrame, excerpt
 
 if TYPE_CHECKING:
-    from .session import VoiceAgentSession
+    from .delivery import Delivery
+    from .playback import Playback
 
 __all__ = ["BadField", "Receiver", "ServiceView"]
 
@@ -69,11 +70,13 @@ class Receiver:
     """Does the session's work for each inbound frame; never raises for a bad frame.
 
     Args:
-        session: The session whose audio, turn tracker, log and wire it drives.
+        delivery: Where turns, library events and reports go.
+        playback: Gives the speaker side (audio, barge-in, the turn tracker).
     """
 
-    def __init__(self, session: VoiceAgentSession) -> None:
-        self._session = session
+    def __init__(self, delivery: Delivery, playback: Callable[[], Playback]) -> None:
+        self._delivery = delivery
+        self._playback = playback
         self.service = ServiceView()
         self._typed_texts: dict[str, tuple[str, str]] = {}  # item id -> (event id, text)
         self._table: dict[str, Handler] = {
@@ -123,7 +126,7 @@ class Receiver:
     def report(self, event_type: str | None, problem: str, text: str) -> None:
         """Log a protocol problem and tell the user's handlers."""
         log.warning("skipped a bad frame from the service (%s): %s: %s", event_type, problem, text)
-        self._session._emit(ProtocolViolation(event_type=event_type, problem=problem, excerpt=text))
+        self._delivery.emit(ProtocolViolation(event_type=event_type, problem=problem, excerpt=text))
 
     # --- audio and barge-in --------------------------------------------------------------
 
@@ -134,25 +137,25 @@ class Receiver:
             wire_audio = base64.b64decode(encoded, validate=True)
         except (binascii.Error, ValueError):
             raise BadField("'delta' is not base64") from None
-        if len(wire_audio) % self._session._playback.decoder.bytes_per_sample:
+        if len(wire_audio) % self._playback().decoder.bytes_per_sample:
             raise BadField("'delta' is not a whole number of samples")
-        self._session._playback.play(item_id, _opt(data, "response_id", str), wire_audio)
+        self._playback().play(item_id, _opt(data, "response_id", str), wire_audio)
         return True
 
     async def _speech_started(self, data: dict[str, Any]) -> bool:
-        await self._session._playback.barge_in()
+        await self._playback().barge_in()
         return True
 
     # --- transcripts and responses -------------------------------------------------------
 
     async def _transcript_delta(self, data: dict[str, Any]) -> bool:
-        self._session._playback.tracker.transcript_delta(
+        self._playback().tracker.transcript_delta(
             _get(data, "item_id", str), _opt(data, "response_id", str), _get(data, "delta", str)
         )
         return True
 
     async def _transcript_done(self, data: dict[str, Any]) -> bool:
-        self._session._playback.tracker.transcript_done(
+        self._playback().tracker.transcript_done(
             _get(data, "item_id", str),
             _opt(data, "response_id", str),
             _get(data, "transcript", str),
@@ -160,23 +163,21 @@ class Receiver:
         return True
 
     async def _text_done(self, data: dict[str, Any]) -> bool:
-        self._session._playback.tracker.transcript_done(
+        self._playback().tracker.transcript_done(
             _get(data, "item_id", str), _opt(data, "response_id", str), _get(data, "text", str)
         )
         return True
 
     async def _response_created(self, data: dict[str, Any]) -> bool:
         response = _get(data, "response", dict)
-        self._session._playback.tracker.response_created(
-            _get(response, "id", str, where="response.")
-        )
+        self._playback().tracker.response_created(_get(response, "id", str, where="response."))
         return True
 
     async def _output_item_added(self, data: dict[str, Any]) -> bool:
         item = _get(data, "item", dict)
         item_id = _get(item, "id", str, where="item.")
         if item.get("type") == "message" and item.get("role") == "assistant":
-            self._session._playback.tracker.item_added(item_id, _opt(data, "response_id", str))
+            self._playback().tracker.item_added(item_id, _opt(data, "response_id", str))
         return True
 
     async def _response_done(self, data: dict[str, Any]) -> bool:
@@ -186,19 +187,19 @@ class Receiver:
             raise BadField("'response.output' is not a list")
         ids = [o["id"] for o in output if isinstance(o, dict) and isinstance(o.get("id"), str)]
         self._learn_conversation(_opt(response, "conversation_id", str))
-        await self._session._playback.response_done(_opt(response, "id", str), ids)
+        await self._playback().response_done(_opt(response, "id", str), ids)
         return True
 
     async def _user_transcript(self, data: dict[str, Any]) -> bool:
         text = _get(data, "transcript", str)
-        self._session._log_turn(Turn(role="user", text=text, item_id=_opt(data, "item_id", str)))
+        self._delivery.log_turn(Turn(role="user", text=text, item_id=_opt(data, "item_id", str)))
         return True
 
     async def _item_created(self, data: dict[str, Any]) -> bool:
         item = _get(data, "item", dict)
         typed = self._typed_texts.pop(_opt(item, "id", str) or "", None)
         if typed is not None:  # a typed message of ours is in the conversation: it was said
-            self._session._log_turn(Turn(role="user", text=typed[1], item_id=item["id"]))
+            self._delivery.log_turn(Turn(role="user", text=typed[1], item_id=item["id"]))
         return True
 
     # --- session and errors --------------------------------------------------------------

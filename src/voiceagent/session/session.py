@@ -1,32 +1,20 @@
 """VoiceAgentSession: one voice conversation with a Foundry agent or a model.
 
-The facade wires the parts and owns every task; the parts own their state:
-
-* :class:`~.link.Link`: the connection (open, configure, wait until ready, reopen);
-* :class:`~.receive.Receiver`: the session's work per server event, and what the service said;
-* :class:`~.turns.TurnTracker`: every assistant item, what was heard, what to log;
-* :class:`~.lifecycle.Lifecycle`: ``idle -> connecting -> ready <-> reconnecting -> closing ->
-  closed``.
-
-Three tasks run while it is open: **receive** (server events; audio to the backend and barge-in
-happen here, before any user handler), **dispatch** (user handlers in order, from a queue, so a
-slow handler never delays audio) and **send** (microphone blocks to the service).
+The public API: checked arguments, handlers, tools, what the service said, and the ways to talk
+without the microphone. The engine underneath (parts, lifecycle, loops) is
+:class:`~.core.SessionCore`.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import secrets
-import signal
-from collections.abc import Callable, Coroutine, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from ..audio.base import AudioBackend
-from ..audio.codec import InputEncoder, OutputDecoder
-from ..audio.format import AudioFormat
 from ..config import (
     AgentConfig,
     ClassicAgentConfig,
@@ -34,33 +22,15 @@ from ..config import (
     SessionOptions,
     resolve_connection,
 )
-from ..conversation import ConversationLog, Turn
-from ..dispatch import EventRegistry, Handler
-from ..errors import (
-    ConfigError,
-    ConnectError,
-    SessionClosedError,
-    SessionError,
-    VoiceAgentError,
-)
-from ..events import (
-    AgentInfo,
-    LibraryEvent,
-    Reconnecting,
-    SessionClosed,
-    TurnLogged,
-)
-from ..voicelive.connector import Credential, VoiceLiveConnector
-from ..voicelive.reconnect import should_reconnect
-from ..voicelive.wire import ConnectionLost, InboundEvent, Wire
+from ..dispatch import Handler
+from ..errors import ConfigError, SessionClosedError, SessionError
+from ..events import AgentInfo
+from ..voicelive.connector import Credential
 from . import arguments
 from .bargein import BargeInPolicy
-from .lifecycle import Lifecycle, SessionState
-from .link import Link
-from .microphone import Microphone
-from .playback import Playback
-from .receive import Receiver
-from .turns import TurnTracker
+from .core import SessionCore
+from .greeting import LLM_GREETING_PROMPT
+from .lifecycle import SessionState
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -75,42 +45,8 @@ log = logging.getLogger("voiceagent.session")
 T = TypeVar("T")
 H = TypeVar("H", bound=Handler)
 
-LLM_GREETING_PROMPT = "Say something to welcome the user."
-"""The system message sent for ``greeting="llm"`` (the wording of the official samples)."""
 
-
-class _Listener:
-    """The session's side of the audio contract (kept off the public surface)."""
-
-    def __init__(self, session: VoiceAgentSession) -> None:
-        self._session = session
-
-    def on_input(self, pcm: bytes) -> None:
-        if self._session._life.state is SessionState.READY:
-            self._session._microphone.on_input(pcm)
-
-    def on_playback_idle(self) -> None:
-        self._session._playback.idle()
-
-    async def wait_ready(self) -> None:
-        """Scripted inputs (WAV, memory) hold their audio until the session can send it."""
-        await self._session._ready_once.wait()
-
-
-class _Sink:
-    """Where playback reports turns and events (kept off the public surface)."""
-
-    def __init__(self, session: VoiceAgentSession) -> None:
-        self._session = session
-
-    def log_turns(self, turns: list[Turn]) -> None:
-        self._session._log_turns(turns)
-
-    def emit(self, event: LibraryEvent) -> None:
-        self._session._emit(event)
-
-
-class VoiceAgentSession:
+class VoiceAgentSession(SessionCore):
     """A voice conversation with an Azure AI Foundry agent (or a model) through Voice Live.
 
     Every argument is checked here, before anything is opened: a mistake is a
@@ -162,54 +98,24 @@ class VoiceAgentSession:
         tools: Iterable[Tool | Callable[..., Any]] = (),
     ) -> None:
         agent = arguments.check_agent(agent)
-        self.options = arguments.check_options(options)
-        self.greeting = arguments.check_greeting(greeting)
-        self._audio_arg = arguments.check_audio(audio)
-        self.barge_in_policy = arguments.check_barge_in(barge_in)
-        self.ready_timeout = arguments.check_timeout("ready_timeout", ready_timeout)
-        config = resolve_connection(
-            endpoint=endpoint,
-            model=model,
-            connection=connection,
-            credential_given=credential is not None,
-            agent_mode=agent is not None,
-        )
-        self.log = ConversationLog(log_path)
-        self._agent_config = agent
-        self._link = Link(
-            VoiceLiveConnector(config, agent, credential=credential),
-            self.options,
-            self.ready_timeout,
-        )
-        self.format = AudioFormat(sample_rate=self.options.output_sample_rate)
-        self._events = EventRegistry()
-        self._receiver = Receiver(self)
-        self._playback = Playback(
-            TurnTracker(self.format.sample_rate),
-            OutputDecoder(self.options.output_audio_format),
-            self.barge_in_policy,
-            self._receiver.service,
-            lambda: self._link.wire,
-            _Sink(self),
-        )
-        self._microphone = Microphone(
-            InputEncoder(
-                self.format.sample_rate,
-                self.options.input_audio_format,
-                self.options.input_sample_rate,
+        super().__init__(
+            resolve_connection(
+                endpoint=endpoint,
+                model=model,
+                connection=connection,
+                credential_given=credential is not None,
+                agent_mode=agent is not None,
             ),
-            self._ready_wire,
+            agent,
+            credential,
+            options=arguments.check_options(options),
+            audio=arguments.check_audio(audio),
+            greeting=arguments.check_greeting(greeting),
+            barge_in=arguments.check_barge_in(barge_in),
+            log_path=log_path,
+            ready_timeout=arguments.check_timeout("ready_timeout", ready_timeout),
+            greet_on_resume=greet_on_resume,
         )
-        resuming = isinstance(agent, AgentConfig) and agent.conversation_id is not None
-        if resuming:
-            self._receiver.service.conversation_id = agent.conversation_id  # type: ignore[union-attr]
-        self._greet_pending = self.greeting is not None and (greet_on_resume or not resuming)
-        self._life = Lifecycle()
-        self._ready_once = asyncio.Event()
-        self._tasks: set[asyncio.Task[Any]] = set()
-        self._dispatch_queue: asyncio.Queue[InboundEvent | LibraryEvent | None] = asyncio.Queue()
-        self._closed = asyncio.Event()
-        self._failure: VoiceAgentError | None = None
         from ..observe.metrics import MetricsCollector  # observers subscribe from outside
 
         self._metrics = MetricsCollector(self)
@@ -217,10 +123,9 @@ class VoiceAgentSession:
         for tool in tools:
             self.tool(tool)
 
-    # --- handlers ------------------------------------------------------------------------
-
     @overload
     def on(self, event: str) -> Callable[[H], H]: ...
+
     @overload
     def on(self, event: str, handler: H) -> H: ...
 
@@ -239,6 +144,7 @@ class VoiceAgentSession:
 
     @overload
     def once(self, event: str) -> Callable[[H], H]: ...
+
     @overload
     def once(self, event: str, handler: H) -> H: ...
 
@@ -252,6 +158,7 @@ class VoiceAgentSession:
 
     @overload
     def tool(self, fn: Callable[..., Any], /) -> Tool: ...
+
     @overload
     def tool(
         self,
@@ -307,27 +214,15 @@ class VoiceAgentSession:
             self.options = self.options.model_copy(
                 update={"tools": (*self.options.tools, tool.definition)}
             )
-            self._link = Link(self._link.connector, self.options, self.ready_timeout)
+            self._link.set_options(self.options)
             return tool
 
         return register if fn is None else register(fn)
-
-    # --- state ---------------------------------------------------------------------------
 
     @property
     def metrics(self) -> SessionMetrics:
         """Latency figures: every turn's :class:`~voiceagent.TurnMetrics`, totals, percentiles."""
         return self._metrics.metrics
-
-    @property
-    def state(self) -> SessionState:
-        """The lifecycle state."""
-        return self._life.state
-
-    @property
-    def audio(self) -> AudioBackend | None:
-        """The audio backend in use (None before start)."""
-        return self._playback.audio
 
     @property
     def session_id(self) -> str | None:
@@ -353,162 +248,33 @@ class VoiceAgentSession:
         """The voice the service confirmed."""
         return self._receiver.service.voice
 
-    # --- lifecycle -----------------------------------------------------------------------
+    async def wait_for_reply(self, count: int = 1, *, timeout: float | None = None) -> None:
+        """Wait until the agent has finished ``count`` more replies (heard in full or cut off).
 
-    async def __aenter__(self) -> VoiceAgentSession:
-        await self.start()
-        return self
-
-    async def __aexit__(self, *exc_info: object) -> None:
-        await self.aclose()
-
-    async def start(self) -> None:
-        """Open the audio devices, connect, configure; return once the session is ready.
-
-        Retryable failures (throttling, a server error, a drop during set-up) are retried with
-        the reconnect policy's backoff. On failure everything started is undone and the error
-        is raised: :class:`~voiceagent.ConnectError`, :class:`~voiceagent.ConfigError` or
-        :class:`~voiceagent.AudioError`, the cause chained.
-        """
-        if self._life.state is not SessionState.IDLE:
-            raise SessionClosedError(f"start() needs an idle session; it is {self.state.value}")
-        self._life.to(SessionState.CONNECTING)
-        try:
-            self._spawn(self._dispatch_loop(), "dispatch")
-            audio = self._audio_arg if self._audio_arg is not None else _default_audio()
-            await audio.start(self.format, _Listener(self))  # devices first: fail before I/O
-            self._playback.audio = audio
-            await self._connect(reconnected=False)
-            self._life.to(SessionState.READY)
-            self._ready_once.set()
-            self._spawn(self._receive_loop(), "receive")
-            self._spawn(self._microphone.run(), "send")
-            await self._greet()
-        except BaseException as exc:
-            self._fail(exc)
-            await self.aclose()
-            if isinstance(exc, (VoiceAgentError, asyncio.CancelledError)):
-                raise
-            raise self._failure from exc  # type: ignore[misc]
-
-    async def wait_closed(self) -> None:
-        """Wait until the session closes; raise the error that closed it, if one did.
+        "Finished" means logged: an assistant ``voiceagent.turn``. Handy to run a script or a
+        test until the agent has answered, then close.
 
         Raises:
-            VoiceAgentError: The session failed (a subclass, with the cause chained).
+            TimeoutError: Not within ``timeout`` seconds.
+            VoiceAgentError: The session closed with an error first.
         """
-        await self._closed.wait()
-        if self._failure is not None:
-            raise self._failure
-
-    async def run(self) -> None:
-        """Start, talk until Ctrl+C (SIGINT/SIGTERM) or the session ends, and close cleanly.
-
-        A reply cut by Ctrl+C is logged as interrupted, with what the user heard.
-        """
-        loop = asyncio.get_running_loop()
-        installed: list[signal.Signals] = []
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            try:
-                loop.add_signal_handler(sig, self._request_close)
-                installed.append(sig)
-            except (NotImplementedError, RuntimeError, ValueError):
-                pass  # not the main thread, or Windows: KeyboardInterrupt still works
+        target = self._delivery.assistant_turns + count
+        waiter = asyncio.ensure_future(self._delivery.wait_assistant_turns(target))
+        closed = asyncio.ensure_future(self._closed.wait())
         try:
-            async with self:
-                await self.wait_closed()
+            done, _ = await asyncio.wait(
+                {waiter, closed}, timeout=timeout, return_when=asyncio.FIRST_COMPLETED
+            )
         finally:
-            for sig in installed:
-                loop.remove_signal_handler(sig)
-
-    def _request_close(self) -> None:
-        log.info("interrupted: closing the session")
-        self.create_task(self.aclose(), name="close")
-
-    async def aclose(self) -> None:
-        """Stop audio, log what was heard, close the connection and every task.
-
-        A reply playing at that moment is cut: the service is told what was heard (cancel,
-        truncate) and the log records it as interrupted. Safe to call more than once.
-        """
-        if self._life.closing:
-            await self._closed.wait()
+            waiter.cancel()
+            closed.cancel()
+        if waiter in done:
             return
-        self._life.to(SessionState.CLOSING)
-        current = asyncio.current_task()
-        await self._playback.stop()
-        if self.audio is not None:
-            try:
-                await self.audio.stop()
-            except Exception:
-                log.exception("audio backend failed to stop")
-        for task in list(self._tasks):
-            if task is not current and task.get_name() != "voiceagent-dispatch":
-                task.cancel()
-        await self._link.aclose()
-        self._emit(SessionClosed(error=self._failure))
-        self._dispatch_queue.put_nowait(None)  # the dispatcher stops after the closed event
-        pending = [t for t in self._tasks if t is not current]
-        if pending:
-            _, still = await asyncio.wait(pending, timeout=2.0)
-            for task in still:
-                task.cancel()
-        self._life.to(SessionState.CLOSED)
-        self._closed.set()
-        log.info("session closed")
-
-    def _fail(self, exc: BaseException) -> None:
-        """Record why the session ends, as a VoiceAgentError (the first reason wins)."""
-        if self._failure is not None or isinstance(exc, asyncio.CancelledError):
-            return
-        if isinstance(exc, VoiceAgentError):
-            self._failure = exc
-        else:
-            error = SessionError(f"the session failed unexpectedly: {exc!r}")
-            error.__cause__ = exc
-            self._failure = error
-
-    def create_task(
-        self, coro: Coroutine[Any, Any, T], *, name: str | None = None
-    ) -> asyncio.Task[T]:
-        """Run ``coro`` as a task the session names, tracks, logs on failure and cancels on close.
-
-        Use it from handlers for slow work, so that later events are not held up.
-        """
-        return self._spawn(coro, name or str(getattr(coro, "__name__", "task")))
-
-    def _spawn(self, coro: Coroutine[Any, Any, T], name: str) -> asyncio.Task[T]:
-        task = asyncio.get_running_loop().create_task(coro, name=f"voiceagent-{name}")
-        self._tasks.add(task)
-        task.add_done_callback(self._task_done)
-        return task
-
-    def _task_done(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("task %s failed", task.get_name(), exc_info=task.exception())
-
-    # --- talking -------------------------------------------------------------------------
-
-    def _require_wire(self) -> Wire:
-        wire = self._link.wire
-        if wire is None or self._life.state is not SessionState.READY:
-            raise SessionClosedError(f"the session is {self.state.value}, not ready")
-        return wire
-
-    @contextlib.contextmanager
-    def _sending(self) -> Iterator[Wire]:
-        """The ready connection; a drop while sending becomes a retryable ConnectError."""
-        wire = self._require_wire()
-        try:
-            yield wire
-        except ConnectionLost as lost:
-            raise ConnectError(
-                f"the connection dropped while sending (code {lost.code}); the session is "
-                "reconnecting: send again once it is ready (voiceagent.session_ready)",
-                endpoint=self._link.endpoint,
-                retryable=True,
-            ) from lost
+        if closed in done:
+            if self._failure is not None:
+                raise self._failure
+            raise SessionClosedError("the session closed before the agent replied")
+        raise TimeoutError(f"the agent did not reply {count} time(s) within {timeout:g} s")
 
     async def send_text(self, text: str, *, respond: bool = True) -> None:
         """Add a typed user message to the conversation and (by default) ask for a response.
@@ -562,131 +328,16 @@ class VoiceAgentSession:
     async def send_function_result(
         self, call_id: str, output: str, *, respond: bool = True
     ) -> None:
-        """Return a function call's result and (by default) ask for the follow-up response."""
+        """Return a function call's result and (by default) ask for the follow-up response.
+
+        The follow-up ``response.create`` goes out once no response is in progress: at once
+        when none is, else right after the current one's ``response.done`` (sent earlier, the
+        service refuses it with ``conversation_already_has_active_response``). Tools
+        registered with :meth:`tool` need none of this: the library answers them.
+        """
         with self._sending() as wire:
             await wire.add_function_output(call_id, output)
-            if respond:
+            if respond and self._playback.tracker.response_active:
+                self._playback.respond_after_done = True
+            elif respond:
                 await wire.create_response()
-
-    # --- connection ----------------------------------------------------------------------
-
-    async def _connect(self, *, reconnected: bool, attempt: int = 0) -> None:
-        await self._link.establish(
-            self._resume_agent,
-            self._receiver,
-            self._dispatch_queue.put_nowait,
-            self._emit,
-            self.log,
-            reconnected=reconnected,
-            attempt=attempt,
-        )
-
-    def _resume_agent(self) -> AgentConfig | ClassicAgentConfig | None:
-        """The agent for the next connection: resuming our conversation when we know it."""
-        agent = self._agent_config
-        conversation_id = self._receiver.service.conversation_id
-        if isinstance(agent, AgentConfig) and conversation_id:
-            return agent.resume(conversation_id)
-        return agent
-
-    async def _reconnect(self, lost: ConnectionLost) -> None:
-        self._life.to(SessionState.RECONNECTING)
-        log.warning("connection lost (code %s); reconnecting", lost.code)
-        await self._link.close()
-        self._playback.connection_lost()
-        self._emit(Reconnecting(attempt=1, delay_s=0.0, close_code=lost.code, reason=str(lost)))
-        await self._connect(reconnected=True, attempt=1)
-        self._life.to(SessionState.READY)
-        await self._greet()
-
-    # --- the three loops -----------------------------------------------------------------
-
-    async def _receive_loop(self) -> None:
-        try:
-            while True:
-                wire = self._link.wire
-                if wire is None:
-                    return
-                try:
-                    event = await self._receiver.handle(await wire.recv())
-                except ConnectionLost as lost:
-                    if self._life.closing:
-                        return
-                    if not should_reconnect(lost.code, self._link.connector.config.reconnect):
-                        raise ConnectError(
-                            f"the service closed the connection (code {lost.code}"
-                            f"{': ' + lost.reason if lost.reason else ''})",
-                            endpoint=self._link.endpoint,
-                        ) from lost
-                    await self._reconnect(lost)
-                    continue
-                if event is not None:
-                    self._dispatch_queue.put_nowait(event)
-        except asyncio.CancelledError:
-            raise
-        except BaseException as exc:
-            self._fail(exc)
-            log.error("session failed: %s", self._failure)
-            self.create_task(self.aclose(), name="close-after-failure")
-
-    async def _dispatch_loop(self) -> None:
-        while True:
-            item = await self._dispatch_queue.get()
-            if item is None:
-                return
-            if isinstance(item, InboundEvent):
-                if not self._events.wants(item.type):
-                    continue  # nobody listens: never pay for the SDK's typed event
-                try:
-                    typed: Any = item.typed()
-                except Exception as exc:  # the SDK could not model it: report, go on
-                    self._receiver.report(item.type, f"the SDK could not parse it: {exc!r}", "")
-                    continue
-                await self._events.emit(typed)
-            else:
-                await self._events.emit(item)
-
-    # --- the log and events --------------------------------------------------------------
-
-    def _ready_wire(self) -> Wire | None:
-        return self._link.wire if self._life.state is SessionState.READY else None
-
-    def _log_turns(self, turns: list[Turn]) -> None:
-        for turn in turns:
-            self._log_turn(turn)
-
-    def _log_turn(self, turn: Turn) -> None:
-        self.log.add_turn(turn)
-        self._emit(
-            TurnLogged(
-                role=turn.role,
-                text=turn.text,
-                item_id=turn.item_id,
-                interrupted=turn.interrupted,
-                full_text=turn.full_text,
-            )
-        )
-
-    def _emit(self, event: LibraryEvent) -> None:
-        self._dispatch_queue.put_nowait(event)
-
-    async def _greet(self) -> None:
-        """Greet once per conversation; a greeting lost to a drop is sent after the reconnect."""
-        wire = self._link.wire
-        if not self._greet_pending or wire is None:
-            return
-        self._greet_pending = False  # sent: never again, not after a reconnect either
-        try:
-            if self.greeting == arguments.LLM_GREETING:
-                await wire.add_system_message(LLM_GREETING_PROMPT)
-                await wire.create_response()
-            elif self.greeting is not None:
-                await wire.say(self.greeting)
-        except ConnectionLost:
-            self._greet_pending = True  # never reached the service: the receive loop reconnects
-
-
-def _default_audio() -> AudioBackend:
-    from ..audio.sounddevice_backend import SoundDeviceAudio
-
-    return SoundDeviceAudio()

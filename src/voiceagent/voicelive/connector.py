@@ -19,19 +19,17 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import ipaddress
 import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from types import TracebackType
-from typing import Any, Literal, TypeAlias, cast
-from urllib.parse import urlsplit
+from typing import Any, Literal, TypeAlias
 
 import aiohttp
 from azure.ai.voicelive.aio import ConnectionError as SdkConnectionError
 from azure.ai.voicelive.aio import VoiceLiveConnection, WebsocketConnectionOptions
 from azure.ai.voicelive.aio import connect as sdk_connect
-from azure.core.credentials import AccessToken, AzureKeyCredential, TokenCredential
+from azure.core.credentials import AzureKeyCredential, TokenCredential
 from azure.core.credentials_async import AsyncTokenCredential
 from azure.core.exceptions import ClientAuthenticationError
 
@@ -44,6 +42,7 @@ from ..redaction import (
     register_secret,
     unregister_secret,
 )
+from .credentials import RecordingCredential, fetch_token, is_loopback, is_token_credential
 
 __all__ = [
     "CONNECTION_ERRORS",
@@ -79,77 +78,6 @@ _ENTRA_ONLY = (
     "ConnectionConfig(api_key=...)); AZURE_VOICELIVE_API_KEY in the environment is ignored in "
     "agent mode"
 )
-
-
-class _RecordingCredential:
-    """An async token credential that registers each token it hands out for log redaction.
-
-    It wraps the user's sync or async credential (sync calls run in a thread so the event loop
-    is not blocked by a token request). It never closes the wrapped credential.
-    """
-
-    def __init__(self, inner: AsyncTokenCredential | TokenCredential, tokens: list[str]) -> None:
-        self._inner = inner
-        self._tokens = tokens
-
-    async def get_token(
-        self,
-        *scopes: str,
-        claims: str | None = None,
-        tenant_id: str | None = None,
-        enable_cae: bool = False,
-        **kwargs: Any,
-    ) -> AccessToken:
-        token = await _fetch_token(
-            self._inner, scopes, claims=claims, tenant_id=tenant_id, enable_cae=enable_cae, **kwargs
-        )
-        register_secret(token.token)
-        self._tokens.append(token.token)
-        return token
-
-    async def close(self) -> None:
-        return None
-
-    async def __aenter__(self) -> _RecordingCredential:
-        return self
-
-    async def __aexit__(
-        self,
-        exc_type: type[BaseException] | None = None,
-        exc_value: BaseException | None = None,
-        traceback: TracebackType | None = None,
-    ) -> None:
-        return None
-
-
-async def _fetch_token(
-    credential: AsyncTokenCredential | TokenCredential, scopes: tuple[str, ...], **kwargs: Any
-) -> AccessToken:
-    result: object
-    if inspect.iscoroutinefunction(credential.get_token) or isinstance(
-        credential, AsyncTokenCredential
-    ):
-        result = credential.get_token(*scopes, **kwargs)
-    else:
-        # A sync credential may do network I/O: keep it off the event loop.
-        result = await asyncio.to_thread(credential.get_token, *scopes, **kwargs)
-    if inspect.isawaitable(result):
-        result = await result
-    return cast(AccessToken, result)
-
-
-def _is_loopback(endpoint: str) -> bool:
-    host = urlsplit(endpoint).hostname or ""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
-def _is_token_credential(credential: object) -> bool:
-    return callable(getattr(credential, "get_token", None))
 
 
 class VoiceLiveConnector:
@@ -205,7 +133,7 @@ class VoiceLiveConnector:
     def _check(self, credential: Credential | None) -> None:
         config = self._config
         is_key = isinstance(credential, AzureKeyCredential)
-        if credential is not None and not is_key and not _is_token_credential(credential):
+        if credential is not None and not is_key and not is_token_credential(credential):
             raise ConfigError(
                 f"credential of type {type(credential).__name__} is not supported; pass an "
                 "azure.core.credentials.AzureKeyCredential (model mode only), a token credential "
@@ -229,7 +157,7 @@ class VoiceLiveConnector:
 
     def _check_local(self, credential: Credential | None) -> None:
         config = self._config
-        if credential is None and config.api_key is None and _is_loopback(config.endpoint):
+        if credential is None and config.api_key is None and is_loopback(config.endpoint):
             # DefaultAzureCredential would walk its whole chain (even a cloud metadata address)
             # for a local emulator that only needs a stand-in.
             raise ConfigError(
@@ -336,7 +264,7 @@ class VoiceLiveConnector:
             secrets.append(credential.key)
             register_secret(credential.key)
         else:
-            sdk_credential = _RecordingCredential(credential, secrets)
+            sdk_credential = RecordingCredential(credential, secrets)
         try:
             async with AsyncExitStack() as stack:
                 connection = await self._open(stack, agent, sdk_credential, secrets)
@@ -402,7 +330,7 @@ class VoiceLiveConnector:
         credential = self._credential
         assert credential is not None and not isinstance(credential, AzureKeyCredential)
         try:
-            token = await _fetch_token(credential, (agent.token_scope,))
+            token = await fetch_token(credential, (agent.token_scope,))
         except ClientAuthenticationError as exc:
             raise self._credential_error(exc) from exc
         return token.token

@@ -1,0 +1,49 @@
+"""Every task the session runs: named, tracked, logged when they fail, cancelled on close."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+__all__ = ["SessionTasks"]
+
+log = logging.getLogger("voiceagent.session")
+
+T = TypeVar("T")
+
+
+class SessionTasks:
+    """The session's tasks (its three loops and whatever handlers start through it)."""
+
+    def __init__(self) -> None:
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    def spawn(self, coro: Coroutine[Any, Any, T], name: str) -> asyncio.Task[T]:
+        """Start ``coro`` as ``voiceagent-<name>``."""
+        task = asyncio.get_running_loop().create_task(coro, name=f"voiceagent-{name}")
+        self._tasks.add(task)
+        task.add_done_callback(self._done)
+        return task
+
+    def _done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("task %s failed", task.get_name(), exc_info=task.exception())
+
+    def cancel(self, *, keep: str) -> None:
+        """Cancel every task but the caller and ``keep`` (by name: it ends by itself)."""
+        current = asyncio.current_task()
+        for task in list(self._tasks):
+            if task is not current and task.get_name() != f"voiceagent-{keep}":
+                task.cancel()
+
+    async def wait(self, timeout: float = 2.0) -> None:
+        """Wait for every task but the caller; cancel what is left after ``timeout``."""
+        current = asyncio.current_task()
+        pending = [t for t in self._tasks if t is not current]
+        if pending:
+            _, still = await asyncio.wait(pending, timeout=timeout)
+            for task in still:
+                task.cancel()
