@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Install the Debian packages the tests need: PortAudio (sounddevice's C library),
-# espeak-ng (spoken test audio) and sox (audio conversion). Root only; anyone else
+# espeak-ng (spoken test audio; also the emulator's voice if the espeakng-loader wheel of
+# the speech extra is missing) and sox (audio conversion). Root only; anyone else
 # is told the command to run.
 set -euo pipefail
 pkgs=(libportaudio2 espeak-ng sox)
