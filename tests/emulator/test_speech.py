@@ -244,3 +244,22 @@ def test_required_speech_that_is_missing_fails_at_construction(
         Emulator(voice="robot")
     with pytest.raises(ValueError):
         Emulator(listen="maybe")
+
+
+@pytest.mark.skipif(
+    __import__("ctypes.util").util.find_library("espeak-ng") is None,
+    reason="the Debian espeak-ng package is missing: apt-get install espeak-ng",
+)
+def test_system_espeak_ng_is_the_fallback_without_the_wheel() -> None:
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; sys.modules['espeakng_loader'] = None\n"
+        "from voiceagent.emulator import espeak\n"
+        "from voiceagent.emulator.voices import speak\n"
+        "s = speak('Hello there, the weather is sunny.', 'pcm16')\n"
+        "print(espeak.source(), s.engine, len(s.timings))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["system", "espeak", "6"]
