@@ -64,13 +64,14 @@ class InputAudio:
         self._held: int | None = None  # audio_start_ms of a held-back speech_started
         self._filler: str | None = None  # the queued filler transcript of this utterance
         self._start_ms: int | None = None  # audio_start_ms of the current utterance
+        mode = session.settings.listen
+        self._listening = mode == "on" or (mode == "auto" and recognizer_available())
         self.reconfigure()
 
     @property
     def listening(self) -> bool:
         """Whether unscripted turns are transcribed by the recogniser."""
-        mode = self._session.settings.listen
-        return mode == "on" or (mode == "auto" and recognizer_available())
+        return self._listening
 
     def _remove_fillers(self) -> bool:
         td = self._session.config.get("turn_detection") or {}

@@ -10,6 +10,7 @@ time and runs in a worker thread, so other connections keep streaming meanwhile.
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 import re
 import threading
@@ -61,8 +62,9 @@ def listen_mode(value: str | bool) -> str:
     raise ValueError(f"unknown listen mode {value!r}; expected auto, on, off, True or False")
 
 
+@functools.lru_cache(maxsize=1)
 def recognizer_available() -> bool:
-    """True when pocketsphinx is installed (checked without importing it)."""
+    """True when pocketsphinx is installed (checked once, without importing it)."""
     return importlib.util.find_spec("pocketsphinx") is not None
 
 

@@ -246,9 +246,15 @@ class Emulator:
     # -- lifecycle -----------------------------------------------------------------------------
 
     async def start(self) -> Emulator:
-        """Bind and start serving; returns ``self``."""
+        """Bind and start serving; returns ``self``.
+
+        With an espeak-ng voice the library is loaded here (once per process, tens of
+        milliseconds), so that the first response does not pay for it.
+        """
         if self._runner is not None:
             return self
+        if self.settings.voice != "synthetic":
+            await asyncio.to_thread(espeak_available)
         app = web.Application()
         app.router.add_get(PATH, self._handle)
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=0.25)
