@@ -11,12 +11,17 @@ turn every 5 s and streams a reply in real time while the input keeps flowing. F
 
 * **loop lag**: how late a 10 ms timer in this process wakes up (p50, p99);
 * **delivery delay**: lateness of each assistant audio delta handed to the backend against the
-  real-time schedule of its item (first delta + audio before it), p50 and p99;
+  emulator's schedule for its item (first delta + audio before it / ``--emulator-speed``; the
+  emulators send reply audio 1.5 times faster than real time, as the service sends it ahead),
+  p50 and p99;
 * **audio lost**: microphone blocks the sessions dropped (their send queue overflowed) plus
   assistant frames the jitter buffers dropped; **underruns** (playback ran dry mid-item) are
   counted separately;
 * **CPU per session**: this process's CPU time / wall time / N (% of one core); the emulators'
-  total CPU is printed too.
+  total CPU is printed too;
+* **GC**: the longest garbage-collector pause in the window (a full collection with 200
+  sessions' objects takes ~100 ms: ``--gc-freeze`` calls ``gc.freeze()`` once the sessions are
+  up, as a server would after start-up).
 
 Last line: ``load sessions=<largest N> p99_ms=.. lost=.. key=value ...``.
 Usage: python bench/load.py [--sessions 10,50,100,200] [--quick]
@@ -27,6 +32,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import gc
 import os
 import random
 import re
@@ -62,6 +68,7 @@ class Totals:
 
     delivery_ms: list[float] = field(default_factory=list)
     measuring: bool = False
+    speed: float = 1.0
 
 
 class LoadDevice:
@@ -102,7 +109,7 @@ class LoadDevice:
         if item_id != self._item:
             self._item, self._item_t0, self._item_frames = item_id, now, 0
         elif self._totals.measuring:
-            due = self._item_t0 + self._item_frames / RATE
+            due = self._item_t0 + self._item_frames / RATE / self._totals.speed
             self._totals.delivery_ms.append(max(0.0, now - due) * 1000)
         self._item_frames += len(pcm) // 2
         self._queue.push(item_id, np.frombuffer(pcm, dtype="<i2"))
@@ -134,6 +141,25 @@ class LoadDevice:
             self._task = None
 
 
+class GcPauses:
+    """Records garbage-collector pauses (ms) while ``on`` is set."""
+
+    def __init__(self) -> None:
+        self.on = False
+        self.pauses: list[float] = []
+        self._t = 0.0
+        gc.callbacks.append(self._callback)
+
+    def _callback(self, phase: str, info: dict[str, Any]) -> None:
+        if phase == "start":
+            self._t = time.perf_counter()
+        elif self.on:
+            self.pauses.append((time.perf_counter() - self._t) * 1000)
+
+
+GC = GcPauses()
+
+
 async def loop_lag(samples: list[float], stop: asyncio.Event) -> None:
     loop = asyncio.get_running_loop()
     while not stop.is_set():
@@ -148,7 +174,8 @@ def cpu_of(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def start_emulator() -> tuple[asyncio.subprocess.Process, str]:
+async def start_emulator(speech: str, speed: float) -> tuple[asyncio.subprocess.Process, str]:
+    extra = ["--speed", str(speed)] + ([] if speech == "default" else ["--speech", speech])
     proc = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
@@ -157,7 +184,9 @@ async def start_emulator() -> tuple[asyncio.subprocess.Process, str]:
         "0",
         "--log-level",
         "WARNING",
+        *extra,
         stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.DEVNULL,  # its errors about clients closing are not ours
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
     assert proc.stdout is not None
@@ -183,14 +212,18 @@ def pct(values: list[float], q: float) -> float:
 async def step(
     n: int, endpoints: list[str], pids: list[int], args: argparse.Namespace, cycle: list[bytes]
 ) -> dict[str, Any]:
-    totals = Totals()
+    totals = Totals(speed=args.emulator_speed)
     devices = [LoadDevice(cycle, totals) for _ in range(n)]
+    extra: dict[str, Any] = {}
+    if args.send_batch_ms:
+        extra["send_batch_ms"] = args.send_batch_ms  # the session's server-side batching
     sessions = [
         VoiceAgentSession(
             endpoints[i % len(endpoints)],
             model="gpt-realtime",
             credential=AzureKeyCredential("bench"),
             audio=devices[i],
+            **extra,
         )
         for i in range(n)
     ]
@@ -207,7 +240,12 @@ async def step(
             print(f"  session {i} failed to start: {exc}", file=sys.stderr)
 
     await asyncio.gather(*(open_one(i, s) for i, s in enumerate(sessions)))
+    if args.gc_freeze:
+        gc.collect()
+        gc.freeze()
     await asyncio.sleep(args.warmup)
+    GC.pauses.clear()
+    GC.on = True
     lags: list[float] = []
     stop = asyncio.Event()
     dropped0 = sum(dropped_blocks(s) for s in sessions)
@@ -220,6 +258,7 @@ async def step(
     stop.set()
     await monitor
     totals.measuring = False
+    GC.on = False
     wall = time.monotonic() - wall0
     cpu = time.process_time() - cpu0
     emu_cpu = sum(cpu_of(p) for p in pids) - emu0
@@ -243,6 +282,7 @@ async def step(
         "client_cpu_pct": cpu / wall * 100,
         "emulators_cpu_pct": emu_cpu / wall * 100,
         "failed": failed,
+        "gc_max_ms": max(GC.pauses, default=0.0),
     }
     print(
         f"  N={n:4d} loop_lag p50={result['lag_p50']:.1f} p99={result['lag_p99']:.1f} ms; "
@@ -250,7 +290,8 @@ async def step(
         f"({result['deltas']} deltas); lost={result['lost']} (mic blocks {dropped}, "
         f"playback frames {overrun}); underruns={underruns}; cpu/session="
         f"{result['cpu_per_session_pct']:.2f}% client={result['client_cpu_pct']:.0f}% "
-        f"emulators={result['emulators_cpu_pct']:.0f}% failed={failed}",
+        f"emulators={result['emulators_cpu_pct']:.0f}% failed={failed} "
+        f"gc_max={result['gc_max_ms']:.0f}ms",
         flush=True,
     )
     return result
@@ -259,7 +300,10 @@ async def step(
 async def main_async(args: argparse.Namespace) -> None:
     counts = [int(x) for x in args.sessions.split(",")]
     cycle = mic_cycle()
-    emulators = [await start_emulator() for _ in range(args.emulators)]
+    emulators = [
+        await start_emulator(args.emulator_speech, args.emulator_speed)
+        for _ in range(args.emulators)
+    ]
     endpoints = [e for _, e in emulators]
     pids = [p.pid for p, _ in emulators]
     results = []
@@ -276,7 +320,9 @@ async def main_async(args: argparse.Namespace) -> None:
         f"p50_ms={last['lag_p50']:.1f} delivery_p99_ms={last['delivery_p99']:.1f} "
         f"underruns={last['underruns']} cpu_per_session_pct={last['cpu_per_session_pct']:.2f} "
         f"emulators={args.emulators} emulators_cpu_pct={last['emulators_cpu_pct']:.0f} "
-        f"failed={last['failed']} seconds={args.seconds:g} cpus={os.cpu_count()}"
+        f"failed={last['failed']} gc_max_ms={last['gc_max_ms']:.0f} gc_freeze={args.gc_freeze} "
+        f"seconds={args.seconds:g} send_batch_ms={args.send_batch_ms:g} "
+        f"cpus={os.cpu_count()}"
     )
 
 
@@ -286,6 +332,20 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0, help="measured seconds per N")
     parser.add_argument("--warmup", type=float, default=5.0, help="unmeasured seconds per N")
     parser.add_argument("--emulators", type=int, default=2, help="emulator processes")
+    parser.add_argument("--emulator-speed", type=float, default=1.5, help="reply audio pace")
+    parser.add_argument(
+        "--emulator-speech",
+        default="off",
+        help="the emulators' --speech: off (synthetic voice, no recognition: the client is "
+        "measured, not pocketsphinx), on, auto, or 'default' for an emulator without the option",
+    )
+    parser.add_argument(
+        "--send-batch-ms",
+        type=float,
+        default=0.0,
+        help="VoiceAgentSession(send_batch_ms=...): microphone audio per append (0: off)",
+    )
+    parser.add_argument("--gc-freeze", action="store_true", help="gc.freeze() after start-up")
     parser.add_argument("--quick", action="store_true", help="N=10,200 for 8 s each")
     args = parser.parse_args()
     if args.quick:
