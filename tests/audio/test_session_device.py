@@ -36,7 +36,9 @@ def first_event(session: VoiceAgentSession, name: str, check: Any = None) -> asy
 async def test_a_spoken_turn_plays_the_agents_reply_on_the_card(virtual_card, speech_wav) -> None:
     speech, _ = read_wav(speech_wav)
     virtual_card.set_input(speech)
-    async with Emulator(realtime=False, script=AgentScript(default=SHORT)) as emu:
+    async with Emulator(
+        realtime=False, voice="synthetic", script=AgentScript(default=SHORT)
+    ) as emu:
         audio = SoundDeviceAudio()
         session = VoiceAgentSession(
             emu.endpoint, AGENT, credential=EmulatorCredential(), audio=audio
@@ -58,7 +60,7 @@ async def test_barge_in_on_the_card_cuts_the_reply_and_truncates_to_what_was_pla
     speech, _ = read_wav(speech_wav)
     gap = np.zeros(24000 * 2, dtype=np.int16)  # the user speaks again 2 s later
     virtual_card.set_input(np.concatenate([speech, gap, speech]))
-    async with Emulator(realtime=False, script=AgentScript(default=LONG)) as emu:
+    async with Emulator(realtime=False, voice="synthetic", script=AgentScript(default=LONG)) as emu:
         audio = SoundDeviceAudio()
         session = VoiceAgentSession(
             emu.endpoint, AGENT, credential=EmulatorCredential(), audio=audio
