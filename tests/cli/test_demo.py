@@ -31,3 +31,8 @@ def test_demo_holds_a_conversation_with_an_interruption(tmp_path: Path) -> None:
     assert len(audio) > 24000  # seconds of speech, not an empty file
     assert np.sqrt(np.mean(audio**2)) > 1000  # audible, not silence
     assert '"interrupted": true' in log.read_text()
+    # the latency figures and their chart (matplotlib is installed with the dev extra)
+    assert any(line.startswith("speech end -> first audio played: p50") for line in lines)
+    chart = out.with_name("reply-latency.png")
+    assert f"latency chart: {chart}" in lines
+    assert chart.read_bytes().startswith(b"\x89PNG")

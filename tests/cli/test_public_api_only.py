@@ -7,6 +7,7 @@ from pathlib import Path
 
 import voiceagent
 import voiceagent.emulator
+import voiceagent.observe.chart
 import voiceagent.testing
 
 CLI = Path(voiceagent.__file__).resolve().parent / "cli"
@@ -14,6 +15,7 @@ PUBLIC = {
     "voiceagent": {*voiceagent.__all__, "__version__"},
     "voiceagent.emulator": set(voiceagent.emulator.__all__),
     "voiceagent.testing": set(voiceagent.testing.__all__),
+    "voiceagent.observe.chart": set(voiceagent.observe.chart.__all__),
 }
 
 

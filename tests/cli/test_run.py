@@ -51,6 +51,17 @@ def test_text_through_pipes_greets_answers_and_says_how_to_resume(tmp_path: Path
     assert len(logs) == 1 and '"kind": "turn"' in logs[0].read_text()
 
 
+def test_metrics_summary_at_exit(tmp_path: Path) -> None:
+    proc = voiceagent(
+        "run", "--emulator", "--text", "--metrics", stdin="hello there\n", cwd=tmp_path
+    )
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert any(line.startswith("turns: ") for line in lines), proc.stdout
+    without = voiceagent("run", "--emulator", "--text", stdin="hello there\n", cwd=tmp_path)
+    assert not any(line.startswith("turns: ") for line in without.stdout.splitlines())
+
+
 def test_model_mode_with_instructions_on_the_emulator(tmp_path: Path) -> None:
     proc = voiceagent(
         "run",

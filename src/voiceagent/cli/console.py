@@ -174,6 +174,8 @@ class Console:
                     lines.append("(the embedded emulator forgets it once this command ends)")
         if self.args.output_wav:
             lines.append(f"agent's voice written to {Path(self.args.output_wav)}")
+        if getattr(self.args, "metrics", False):
+            lines.append(session.metrics.format())
         for line in lines:
             self.out.print(line, markup=False, soft_wrap=True)
         if failure is not None:

@@ -117,6 +117,15 @@ async def _demo(args: argparse.Namespace) -> int:
                 await asyncio.wait_for(replies.wait_for(2), 60)
     print(f"conversation: {session.conversation_id} (resume it with AgentConfig.resume)")
     print(f"agent's voice: {out}")
+    print(session.metrics.format())
+    chart = out.with_name(out.stem + "-latency.png")
+    try:
+        from voiceagent.observe.chart import plot_latency
+
+        plot_latency(session.metrics, chart, title="voiceagent demo: latency per turn")
+        print(f"latency chart: {chart}")
+    except ImportError:
+        print("(install voiceagent[charts] for a latency chart)")
     return 0
 
 

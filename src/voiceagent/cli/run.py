@@ -73,6 +73,11 @@ def add_arguments(run: argparse.ArgumentParser) -> None:
     ours.add_argument(
         "--log-dir", default=None, help="write the conversation (JSON Lines) and a debug log here"
     )
+    ours.add_argument(
+        "--metrics",
+        action="store_true",
+        help="print the latency figures (time to first audio, barge-in reaction, ...) at exit",
+    )
 
 
 def _is_loopback(endpoint: str) -> bool:
