@@ -1,28 +1,23 @@
-"""Model mode with a function tool: the model asks for it, the app answers, the model speaks.
+"""Model mode with a function tool: the model asks for it, the library runs it, the model speaks.
 
     python examples/model_with_tools.py [--emulator]
 
-The function call arrives as ``response.function_call_arguments.done`` (``event.name``,
-``event.call_id``, ``event.arguments`` as JSON); send the result with
-``session.send_function_result``.
+``@session.tool`` turns a typed function into a Voice Live function tool (its name, the
+docstring as description, a JSON schema from the type hints). When the model calls it, the
+library validates the arguments, runs the function without holding up the voice, sends the
+result, and asks for the follow-up response only once the service allows it (after the
+response that carried the call is done: earlier, the service refuses it).
 """
 
 import asyncio
 import json
 import os
-from typing import Any
 
 from azure.core.credentials import AzureKeyCredential
-from common import EMULATED, Replies, show_turns, target
+from common import EMULATED, show_turns, target
 
-from voiceagent import FunctionTool, SessionOptions, VoiceAgentSession
+from voiceagent import SessionOptions, VoiceAgentSession
 from voiceagent.emulator import AgentScript, FunctionCall, Reply, ScriptContext
-
-WEATHER = FunctionTool(
-    name="get_weather",
-    description="Current weather for a city",
-    parameters={"type": "object", "properties": {"city": {"type": "string"}}},
-)
 
 
 def emulated_model(user_text: str, context: ScriptContext) -> Reply:
@@ -40,21 +35,19 @@ async def main() -> None:
             where.endpoint,
             model="gpt-realtime",
             credential=AzureKeyCredential(key),
-            options=SessionOptions(tools=(WEATHER,), voice="alloy"),
+            options=SessionOptions(voice="alloy"),
             audio=where.audio,
         )
 
-        @session.on("response.function_call_arguments.done")
-        async def call_tool(event: Any) -> None:
-            args = json.loads(event.arguments)
-            result = json.dumps({"city": args["city"], "sky": "sunny"})
-            await session.send_function_result(event.call_id, result)
+        @session.tool
+        async def get_weather(city: str) -> dict[str, str]:
+            """Current weather for a city."""
+            return {"city": city, "sky": "sunny"}  # a real app would call a weather service
 
         show_turns(session)
-        replies = Replies(session)
         async with session:
             await session.send_text("What's the weather in Paris?")
-            await replies.wait(1)
+            await session.wait_for_reply(timeout=120)  # the answer after the tool's result
 
 
 if __name__ == "__main__":
