@@ -21,8 +21,12 @@ Modes, all in the same invocation (same card, same emulator, same speech):
 * ``service``: the session flushes on the service's ``speech_started`` (device blocks of
   ``--block-frames``, default 240 = 10 ms);
 * ``service20``: the same with 20 ms blocks (the earlier default; full run only);
-* ``local``: ``SoundDeviceAudio(local_interruption=LocalInterruption())``: an on-device Silero
-  VAD pauses playback at the user's onset; the service's ``speech_started`` confirms it;
+* ``local``: ``SoundDeviceAudio(local_interruption=LocalInterruption(echo_return_loss_db=40))``:
+  an on-device Silero VAD pauses playback at the user's onset; the service's ``speech_started``
+  confirms it. 40 dB is the headphones setting: the virtual card has no speaker-to-microphone
+  path, and both voices are synthesised at the same digital level, so the speakers default
+  (12 dB) would take the user for the agent's echo (the echo case is tested in
+  ``tests/audio/test_local_interruption_device.py``);
 * ``quickstart``: the baseline, mimicking the Azure quickstart: 50 ms packets in a queue, a
   speech start skips the packets queued so far by sequence number (the packet being played
   finishes), no truncation (the service then believes everything it sent was heard).
@@ -404,8 +408,9 @@ async def main() -> None:
     parser.add_argument(
         "--echo-return-loss-db",
         type=float,
-        default=12.0,
-        help="LocalInterruption's echo guard in the local mode (12: speakers, the default)",
+        default=40.0,
+        help="LocalInterruption's echo guard in the local mode: 40 (headphones: the virtual "
+        "card has no speaker-to-mic path), 12 for speakers (the library's default)",
     )
     parser.add_argument("--modes", default=None, help="comma-separated subset of the modes")
     args = parser.parse_args()
