@@ -19,6 +19,7 @@ __all__ = [
     "check_agent",
     "check_audio",
     "check_barge_in",
+    "check_batch_ms",
     "check_greeting",
     "check_options",
     "check_text",
@@ -117,6 +118,17 @@ def check_timeout(name: str, value: object) -> float:
         raise ConfigError(f"{name} must be a number of seconds, got {value!r}")
     if not math.isfinite(value) or value <= 0:
         raise ConfigError(f"{name} must be a positive number of seconds, got {value!r}")
+    return float(value)
+
+
+def check_batch_ms(value: object) -> float:
+    """``send_batch_ms``: None (no batching: 0) or a positive, finite number of milliseconds."""
+    if value is None:
+        return 0.0
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ConfigError(f"send_batch_ms must be a number of milliseconds, got {value!r}")
+    if not math.isfinite(value) or value <= 0:
+        raise ConfigError(f"send_batch_ms must be a positive number of ms, got {value!r}")
     return float(value)
 
 

@@ -91,6 +91,7 @@ class SessionCore:
         log_path: str | Path | None,
         ready_timeout: float,
         greet_on_resume: bool,
+        send_batch_ms: float = 0.0,
     ) -> None:
         self.options = options
         self.greeting = greeting
@@ -119,6 +120,7 @@ class SessionCore:
                 self.format.sample_rate, options.input_audio_format, options.input_sample_rate
             ),
             self._ready_wire,
+            batch_bytes=self.format.ms_to_frames(send_batch_ms) * 2,
         )
         resuming = isinstance(agent, AgentConfig) and agent.conversation_id is not None
         if isinstance(agent, AgentConfig) and agent.conversation_id is not None:

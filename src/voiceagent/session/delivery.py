@@ -44,8 +44,9 @@ class Delivery:
         self._turn_logged = asyncio.Condition()
 
     def forward(self, event: InboundEvent) -> None:
-        """A server event for the handlers."""
-        self._queue.put_nowait(event)
+        """A server event for the handlers (none listens: dropped here, no queue hop)."""
+        if self.registry.wants(event.type):
+            self._queue.put_nowait(event)
 
     def emit(self, event: LibraryEvent) -> None:
         """A library event for the handlers."""

@@ -3,7 +3,8 @@
 Blocks arrive on the event loop thread (the backend hands them over) and wait in a bounded
 queue; the send task takes every block already waiting and sends them as one
 ``input_audio_buffer.append``, so a busy loop sends fewer, larger messages and an idle one never
-waits. Beyond the queue's bound the oldest blocks are dropped: stale speech is worse than a gap.
+waits. For many sessions in one process, ``send_batch_ms`` gathers that much audio per append
+(fewer WebSocket messages, at the cost of that much latency). Beyond the queue's bound the oldest blocks are dropped: stale speech is worse than a gap.
 """
 
 from __future__ import annotations
@@ -31,9 +32,12 @@ class Microphone:
         wire: Gives the current connection when audio may be sent, else None.
     """
 
-    def __init__(self, encoder: InputEncoder, wire: Callable[[], Wire | None]) -> None:
+    def __init__(
+        self, encoder: InputEncoder, wire: Callable[[], Wire | None], *, batch_bytes: int = 0
+    ) -> None:
         self._encoder = encoder
         self._wire = wire
+        self._batch = batch_bytes  # > 0: wait for this much audio per append (server side)
         self._queue: asyncio.Queue[bytes] = asyncio.Queue(maxsize=QUEUE_BLOCKS)
         self.dropped_blocks = 0
         """Blocks dropped because the network could not keep up."""
@@ -50,15 +54,26 @@ class Microphone:
     async def run(self) -> None:
         """Send blocks until cancelled."""
         queue = self._queue
+        batch = self._batch
+        passthrough = self._encoder.passthrough
         while True:
             blocks = [await queue.get()]
+            if batch:
+                size = len(blocks[0])
+                while size < batch:  # batching asked for: wait for the rest of the batch
+                    blocks.append(await queue.get())
+                    size += len(blocks[-1])
             while not queue.empty():  # blocks already waiting go as one append
                 blocks.append(queue.get_nowait())
             wire = self._wire()
             if wire is None:
                 continue  # reconnecting: stale speech is dropped, not replayed later
-            encode = self._encoder.encode
+            if passthrough:  # PCM16 at the device rate: nothing to encode
+                audio = blocks[0] if len(blocks) == 1 else b"".join(blocks)
+            else:
+                encode = self._encoder.encode
+                audio = b"".join([encode(block) for block in blocks])
             try:
-                await wire.append_audio(b"".join([encode(block) for block in blocks]))
+                await wire.append_audio(audio)
             except ConnectionLost:
                 continue  # the receive loop sees the same drop and reconnects

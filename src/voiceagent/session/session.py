@@ -76,6 +76,10 @@ class VoiceAgentSession(SessionCore):
         log_path: Also append the conversation log to this JSON Lines file (created 0600).
         ready_timeout: Seconds to wait for the service to confirm the configuration.
         greet_on_resume: Greet even when resuming an existing conversation.
+        send_batch_ms: Server-side use: gather this much microphone audio (ms) into each
+            ``input_audio_buffer.append`` (e.g. 40: two 20 ms blocks): fewer WebSocket
+            messages for many sessions in one process, at the cost of that much latency.
+            None (default): every block goes at once, with the blocks already waiting.
         tools: Functions the model may call (model mode), made with
             :func:`~voiceagent.function_tool`; see also :meth:`tool`.
     """
@@ -95,6 +99,7 @@ class VoiceAgentSession(SessionCore):
         log_path: str | Path | None = None,
         ready_timeout: float = 15.0,
         greet_on_resume: bool = False,
+        send_batch_ms: float | None = None,
         tools: Iterable[Tool | Callable[..., Any]] = (),
     ) -> None:
         agent = arguments.check_agent(agent)
@@ -115,6 +120,7 @@ class VoiceAgentSession(SessionCore):
             log_path=log_path,
             ready_timeout=arguments.check_timeout("ready_timeout", ready_timeout),
             greet_on_resume=greet_on_resume,
+            send_batch_ms=arguments.check_batch_ms(send_batch_ms),
         )
         from ..observe.metrics import MetricsCollector  # observers subscribe from outside
 
