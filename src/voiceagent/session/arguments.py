@@ -7,12 +7,14 @@ opened or sent.
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..audio.base import AudioBackend
-from ..config import AgentConfig, ClassicAgentConfig, SessionOptions
 from ..errors import ConfigError
 from .bargein import BargeInPolicy
+
+if TYPE_CHECKING:
+    from ..config import AgentConfig, ClassicAgentConfig, SessionOptions
 
 __all__ = [
     "LLM_GREETING",
@@ -34,6 +36,8 @@ _AUDIO_METHODS = ("start", "stop", "play", "flush", "played_frames")
 
 def check_agent(agent: object) -> AgentConfig | ClassicAgentConfig | None:
     """``agent=``: an :class:`AgentConfig`, a :class:`ClassicAgentConfig` or None."""
+    from ..config import AgentConfig, ClassicAgentConfig
+
     if agent is None or isinstance(agent, (AgentConfig, ClassicAgentConfig)):
         return agent
     if isinstance(agent, str):
@@ -49,6 +53,8 @@ def check_agent(agent: object) -> AgentConfig | ClassicAgentConfig | None:
 
 def check_options(options: object) -> SessionOptions:
     """``options=``: a :class:`SessionOptions` or None (the defaults)."""
+    from ..config import SessionOptions
+
     if options is None:
         return SessionOptions()
     if isinstance(options, SessionOptions):

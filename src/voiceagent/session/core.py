@@ -24,14 +24,13 @@ import logging
 import signal
 from collections.abc import Coroutine, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from typing_extensions import Self
 
 from ..audio.base import AudioBackend
 from ..audio.codec import InputEncoder, OutputDecoder
 from ..audio.format import AudioFormat
-from ..config import AgentConfig, ClassicAgentConfig, ConnectionConfig, SessionOptions
 from ..conversation import ConversationLog
 from ..dispatch import EventRegistry
 from ..errors import ConnectError, SessionClosedError, SessionError, VoiceAgentError
@@ -49,6 +48,9 @@ from .playback import Playback
 from .receive import Receiver
 from .tasks import SessionTasks
 from .turns import TurnTracker
+
+if TYPE_CHECKING:
+    from ..config import AgentConfig, ClassicAgentConfig, ConnectionConfig, SessionOptions
 
 __all__ = ["SessionCore"]
 
@@ -122,6 +124,8 @@ class SessionCore:
             self._ready_wire,
             batch_bytes=self.format.ms_to_frames(send_batch_ms) * 2,
         )
+        from ..config import AgentConfig
+
         resuming = isinstance(agent, AgentConfig) and agent.conversation_id is not None
         if isinstance(agent, AgentConfig) and agent.conversation_id is not None:
             self._receiver.service.conversation_id = agent.conversation_id
@@ -288,6 +292,8 @@ class SessionCore:
 
     def _resume_agent(self) -> AgentConfig | ClassicAgentConfig | None:
         """The agent for the next connection: resuming our conversation when we know it."""
+        from ..config import AgentConfig
+
         agent = self._agent_config
         conversation_id = self._receiver.service.conversation_id
         if isinstance(agent, AgentConfig) and conversation_id:

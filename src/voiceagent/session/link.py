@@ -19,18 +19,20 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
-from ..config import AgentConfig, ClassicAgentConfig, SessionOptions
 from ..conversation import SessionInfo
 from ..errors import ConfigError, ConnectError
 from ..events import Reconnected, Reconnecting, SessionReady
 from ..protocol.close_codes import RECOVERABLE_CLOSE_CODES
 from ..voicelive.connector import VoiceLiveConnector
 from ..voicelive.reconnect import Backoff, is_recoverable
-from ..voicelive.requests import build_request_session
 from ..voicelive.wire import ConnectionLost, InboundEvent, MalformedFrame, Wire
 from .delivery import Delivery
 from .receive import Receiver
+
+if TYPE_CHECKING:
+    from ..config import AgentConfig, ClassicAgentConfig, SessionOptions
 
 __all__ = ["Link"]
 
@@ -98,6 +100,8 @@ class Link:
 
     def set_options(self, options: SessionOptions) -> None:
         """The options sent as ``session.update`` on every connection from now on."""
+        from ..voicelive.requests import build_request_session  # pydantic loads on first use
+
         self._request = build_request_session(options, agent_mode=self.connector.mode != "model")
 
     @property

@@ -4,7 +4,8 @@ Blocks arrive on the event loop thread (the backend hands them over) and wait in
 queue; the send task takes every block already waiting and sends them as one
 ``input_audio_buffer.append``, so a busy loop sends fewer, larger messages and an idle one never
 waits. For many sessions in one process, ``send_batch_ms`` gathers that much audio per append
-(fewer WebSocket messages, at the cost of that much latency). Beyond the queue's bound the oldest blocks are dropped: stale speech is worse than a gap.
+(fewer WebSocket messages, at the cost of that much latency). Beyond the queue's bound the
+oldest blocks are dropped: stale speech is worse than a gap.
 """
 
 from __future__ import annotations

@@ -15,13 +15,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from ..audio.base import AudioBackend
-from ..config import (
-    AgentConfig,
-    ClassicAgentConfig,
-    ConnectionConfig,
-    SessionOptions,
-    resolve_connection,
-)
 from ..dispatch import Handler
 from ..errors import ConfigError, SessionClosedError, SessionError
 from ..events import AgentInfo
@@ -35,6 +28,12 @@ from .lifecycle import SessionState
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
+    from ..config import (
+        AgentConfig,
+        ClassicAgentConfig,
+        ConnectionConfig,
+        SessionOptions,
+    )
     from ..observe.metrics import SessionMetrics
     from ..tools import Tool, ToolRunner
 
@@ -102,6 +101,8 @@ class VoiceAgentSession(SessionCore):
         send_batch_ms: float | None = None,
         tools: Iterable[Tool | Callable[..., Any]] = (),
     ) -> None:
+        from ..config import resolve_connection  # pydantic loads on first use, not on import
+
         agent = arguments.check_agent(agent)
         super().__init__(
             resolve_connection(

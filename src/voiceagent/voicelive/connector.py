@@ -23,7 +23,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from types import TracebackType
-from typing import Any, Literal, TypeAlias
+from typing import TYPE_CHECKING, Any, Literal, TypeAlias
 
 import aiohttp
 from azure.ai.voicelive.aio import ConnectionError as SdkConnectionError
@@ -33,7 +33,6 @@ from azure.core.credentials import AzureKeyCredential, TokenCredential
 from azure.core.credentials_async import AsyncTokenCredential
 from azure.core.exceptions import ClientAuthenticationError
 
-from ..config import AgentConfig, ClassicAgentConfig, ConnectionConfig
 from ..errors import ConfigError, ConnectError
 from ..redaction import (
     install_sdk_log_redaction,
@@ -43,6 +42,9 @@ from ..redaction import (
     unregister_secret,
 )
 from .credentials import RecordingCredential, fetch_token, is_loopback, is_token_credential
+
+if TYPE_CHECKING:
+    from ..config import AgentConfig, ClassicAgentConfig, ConnectionConfig
 
 __all__ = [
     "CONNECTION_ERRORS",
@@ -113,6 +115,8 @@ class VoiceLiveConnector:
         *,
         credential: Credential | None = None,
     ) -> None:
+        from ..config import AgentConfig  # pydantic loads on first use, not on import
+
         self._config = config
         self._agent = agent
         self._mode: ConnectionMode = (
@@ -280,6 +284,8 @@ class VoiceLiveConnector:
         credential: AzureKeyCredential | AsyncTokenCredential,
         secrets: list[str],
     ) -> VoiceLiveConnection:
+        from ..config import AgentConfig, ClassicAgentConfig
+
         config = self._config
         kwargs: dict[str, Any] = {}
         if isinstance(agent, AgentConfig):

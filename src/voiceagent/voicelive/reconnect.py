@@ -9,15 +9,18 @@ from __future__ import annotations
 
 import asyncio
 import random
+from typing import TYPE_CHECKING
 
 import aiohttp
 from azure.ai.voicelive.aio import ConnectionClosed
 from azure.ai.voicelive.aio import ConnectionError as SdkConnectionError
 from azure.core.exceptions import ClientAuthenticationError
 
-from ..config import ReconnectPolicy
 from ..errors import ConfigError, ConnectError
 from ..protocol.close_codes import ABNORMAL_CLOSURE, NO_CLOSE_FRAME_REASON, RECOVERABLE_CLOSE_CODES
+
+if TYPE_CHECKING:
+    from ..config import ReconnectPolicy
 
 __all__ = ["Backoff", "close_code", "is_recoverable", "should_reconnect"]
 
@@ -87,7 +90,11 @@ class Backoff:
     """
 
     def __init__(self, policy: ReconnectPolicy | None = None, *, rng: random.Random | None = None):
-        self._policy = policy or ReconnectPolicy()
+        if policy is None:
+            from ..config import ReconnectPolicy
+
+            policy = ReconnectPolicy()
+        self._policy = policy
         self._rng = rng or random.Random()
         self._attempts = 0
 
