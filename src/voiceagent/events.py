@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import difflib
 from dataclasses import dataclass, field
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 from .protocol.names import SERVER_EVENT_TYPES
 
@@ -39,6 +39,7 @@ __all__ = [
     "TurnLogged",
     "TurnMetrics",
     "check_event_name",
+    "field_of",
 ]
 
 
@@ -266,6 +267,22 @@ LIBRARY_EVENT_TYPES: frozenset[str] = frozenset(
 """Every event type the library itself emits."""
 
 _ALL = SERVER_EVENT_TYPES | LIBRARY_EVENT_TYPES
+
+
+def field_of(event: Any, *path: str) -> Any:
+    """``event.a.b`` for the SDK's typed events and plain mappings alike; None when missing.
+
+    For subscribers (tools, metrics, tracing) that must not break on a field the service left
+    out.
+    """
+    for name in path:
+        if event is None:
+            return None
+        try:
+            event = event[name]
+        except (KeyError, TypeError, IndexError):
+            event = getattr(event, name, None)
+    return event
 
 
 def check_event_name(name: str) -> str:

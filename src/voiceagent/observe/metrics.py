@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ..events import BargeIn, ToolCallFinished, TurnMetrics
+from ..events import BargeIn, ToolCallFinished, TurnMetrics, field_of
 
 if TYPE_CHECKING:
     from ..session.session import VoiceAgentSession
@@ -139,17 +139,6 @@ def _ms(start: float | None, end: float | None) -> float | None:
     return None if start is None or end is None else round((end - start) * 1000.0, 1)
 
 
-def _get(obj: Any, *path: str) -> Any:
-    for name in path:
-        if obj is None:
-            return None
-        try:
-            obj = obj[name]
-        except (KeyError, TypeError, IndexError):
-            obj = getattr(obj, name, None)
-    return obj
-
-
 class MetricsCollector:
     """Turns the session's events into :class:`TurnMetrics` (see the module docstring).
 
@@ -181,7 +170,7 @@ class MetricsCollector:
         now = self._clock()
         if self._turn is not None:
             self._finish(self._turn)
-        item_id = _get(event, "item_id")
+        item_id = field_of(event, "item_id")
         self._turn = self._open(now, item_id if isinstance(item_id, str) else None)
 
     def _response_created(self, event: Any) -> None:
@@ -196,8 +185,8 @@ class MetricsCollector:
         if turn is None or turn.received_at is not None:
             return
         turn.received_at = self._clock()
-        item_id = _get(event, "item_id")
-        response_id = _get(event, "response_id")
+        item_id = field_of(event, "item_id")
+        response_id = field_of(event, "response_id")
         turn.item_id = item_id if isinstance(item_id, str) else None
         turn.response_id = response_id if isinstance(response_id, str) else None
         if turn.item_id is not None:
@@ -209,9 +198,9 @@ class MetricsCollector:
         turn = self._turn
         if turn is None or turn.received_at is not None:
             return
-        output = _get(event, "response", "output") or []
-        calls = [o for o in output if _get(o, "type") == "function_call"]
-        if not calls and _get(event, "response", "status") != "in_progress":
+        output = field_of(event, "response", "output") or []
+        calls = [o for o in output if field_of(o, "type") == "function_call"]
+        if not calls and field_of(event, "response", "status") != "in_progress":
             self._finish(turn)  # text only, or nothing: no audio will come in this turn
 
     def _barge_in(self, event: BargeIn) -> None:
@@ -252,7 +241,7 @@ class MetricsCollector:
         )
 
     def _underruns(self) -> int | None:
-        value = _get(getattr(self._session.audio, "stats", None), "underruns")
+        value = field_of(getattr(self._session.audio, "stats", None), "underruns")
         return value if isinstance(value, int) else None
 
     async def _watch_first_played(self, turn: _Turn) -> None:
@@ -282,7 +271,7 @@ class MetricsCollector:
         audio = self._session.audio
         if audio is None or started_at is None:
             return None
-        silent = _get(getattr(audio, "stats", None), "last_flush_silent_at")
+        silent = field_of(getattr(audio, "stats", None), "last_flush_silent_at")
         if isinstance(silent, float):
             # The device stamps the first block after the flush once it has handed it over;
             # a stamp older than this barge-in (with a margin for the dispatch) is a past one.
@@ -291,7 +280,7 @@ class MetricsCollector:
                 if self._clock() > deadline:
                     return None
                 await asyncio.sleep(_POLL_S)
-                silent = _get(getattr(audio, "stats", None), "last_flush_silent_at")
+                silent = field_of(getattr(audio, "stats", None), "last_flush_silent_at")
                 silent = silent if isinstance(silent, float) else -math.inf
             return _ms(started_at, max(silent, started_at))
         if item_id is None:

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 from ..errors import VoiceAgentError
-from ..events import ToolCallFinished
+from ..events import ToolCallFinished, field_of
 from .function import Tool, ToolArgumentsError, encode_output
 
 if TYPE_CHECKING:
@@ -43,18 +43,6 @@ Outcome = Literal["ok", "error", "timeout", "invalid_arguments", "cancelled"]
 
 _CREATE_ATTEMPTS = 5
 _BUSY = "conversation_already_has_active_response"
-
-
-def _get(obj: Any, *path: str) -> Any:
-    """``obj.a.b`` for SDK models and plain mappings alike; None when missing."""
-    for name in path:
-        if obj is None:
-            return None
-        try:
-            obj = obj[name]
-        except (KeyError, TypeError, IndexError):
-            obj = getattr(obj, name, None)
-    return obj
 
 
 def error_output(message: str) -> str:
@@ -133,15 +121,15 @@ class ToolRunner:
         return self._quiet
 
     def _on_created(self, event: Any) -> None:
-        response_id = _get(event, "response", "id")
+        response_id = field_of(event, "response", "id")
         if isinstance(response_id, str):
             self._active.add(response_id)
             self._current = response_id
             self._quiet_event().clear()
 
     def _on_done(self, event: Any) -> None:
-        response_id = _get(event, "response", "id")
-        status = _get(event, "response", "status")
+        response_id = field_of(event, "response", "id")
+        status = field_of(event, "response", "status")
         self._active.discard(response_id)
         if not self._active:
             self._quiet_event().set()
@@ -157,13 +145,13 @@ class ToolRunner:
             batch.status.set_result(str(status) if status is not None else None)
 
     def _on_arguments(self, event: Any) -> None:
-        name, call_id = _get(event, "name"), _get(event, "call_id")
+        name, call_id = field_of(event, "name"), field_of(event, "call_id")
         tool = self.tools.get(name) if isinstance(name, str) else None
         if tool is None or not isinstance(call_id, str) or call_id in self._answered_calls:
             return  # not ours: the app's own handler answers it
         self._answered_calls.add(call_id)
-        response_id = _get(event, "response_id") or self._current
-        arguments = _get(event, "arguments")
+        response_id = field_of(event, "response_id") or self._current
+        arguments = field_of(event, "arguments")
         call = _Call(tool, call_id, response_id, arguments if isinstance(arguments, str) else "")
         batch = self._batches.get(response_id)
         if batch is None:
@@ -175,9 +163,9 @@ class ToolRunner:
         log.info("tool %s called (%s)", tool.name, call_id)
 
     def _on_error(self, event: Any) -> None:
-        if _get(event, "error", "code") != _BUSY:
+        if field_of(event, "error", "code") != _BUSY:
             return
-        future = self._pending.get(str(_get(event, "error", "event_id")))
+        future = self._pending.get(str(field_of(event, "error", "event_id")))
         if future is not None and not future.done():
             future.set_result(False)
 
