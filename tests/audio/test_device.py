@@ -265,16 +265,23 @@ except KeyboardInterrupt:
 
 def test_ctrl_c_during_playback_exits_promptly(virtual_card) -> None:
     child = subprocess.Popen(
-        [sys.executable, "-c", CTRL_C_CHILD], stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", CTRL_C_CHILD],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         assert child.stdout is not None
         assert child.stdout.readline().strip() == "playing"
         child.send_signal(signal.SIGINT)
-        out, _ = child.communicate(timeout=20)
+        out, err = child.communicate(timeout=20)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        out, err = child.communicate()
+        raise AssertionError(f"the child did not exit; stdout: {out!r}; stderr: {err!r}") from None
     finally:
         child.kill()
-    assert child.returncode == 130
+    assert child.returncode == 130, err
     stop_s = float(out.split()[-1])
     assert stop_s < 1.0  # stop() itself (abort + close), measured in the child
 

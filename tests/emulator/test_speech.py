@@ -92,9 +92,10 @@ async def test_demo_reply_is_words_our_recogniser_transcribes() -> None:
     events = await _reply(DEMO_ANSWER)
     audio = _audio(events)
     heard = _heard(audio, 24000)
-    # pocketsphinx hears most of the words: 10 to 14 of 18 (espeak-ng's output varies a little
+    # pocketsphinx hears most of the words: 8 to 14 of 18 (espeak-ng's output varies a little
     # from one synthesis to the next, and so does what is heard); of the old buzz: 1 of 18.
-    assert _recall(DEMO_ANSWER, heard) >= 0.45, heard
+    # The bar sits between the two, well clear of both.
+    assert _recall(DEMO_ANSWER, heard) >= 0.3, heard
 
 
 @needs_espeak
