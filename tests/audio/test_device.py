@@ -234,6 +234,8 @@ def _portaudio_workers() -> list[threading.Thread]:
 CTRL_C_CHILD = """
 import asyncio, signal, sys, time
 import numpy as np
+# Ctrl+C as in a terminal: a parent started in the background may have left SIGINT ignored.
+signal.signal(signal.SIGINT, signal.default_int_handler)
 from voiceagent.audio import AudioFormat, SoundDeviceAudio
 
 class L:

@@ -177,25 +177,8 @@ async def close_streams(streams: list[Any]) -> None:
             await run_blocking(close, timeout=1.0)
         except asyncio.TimeoutError:
             logger.warning("audio stream did not close within 1 s; abandoning it")
-            _skip_portaudio_exit_handler()
         except Exception:
             logger.exception("error while closing the audio stream")
-
-
-def _skip_portaudio_exit_handler() -> None:
-    """A wedged stream must not hang the app's exit.
-
-    sounddevice terminates PortAudio at exit, and ``Pa_Terminate`` closes every open stream: on a
-    stream whose abort is stuck in another thread it blocks for ever. Once a stream has been
-    abandoned, the process is better off leaving PortAudio to the operating system.
-    """
-    import atexit
-
-    import sounddevice
-
-    handler = getattr(sounddevice, "_exit_handler", None)
-    if handler is not None:
-        atexit.unregister(handler)
 
 
 async def run_blocking(fn: Callable[[], _T], timeout: float) -> _T:
