@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 from ..audio.base import AudioBackend
 from ..errors import ConfigError
 from .bargein import BargeInPolicy
+from .greeting import LLM_GREETING
 
 if TYPE_CHECKING:
     from ..config import AgentConfig, ClassicAgentConfig, SessionOptions
@@ -27,9 +28,6 @@ __all__ = [
     "check_text",
     "check_timeout",
 ]
-
-LLM_GREETING = "llm"
-"""``greeting=`` value for a greeting the agent words itself."""
 
 _AUDIO_METHODS = ("start", "stop", "play", "flush", "played_frames")
 

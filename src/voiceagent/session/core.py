@@ -127,8 +127,8 @@ class SessionCore:
         from ..config import AgentConfig
 
         resuming = isinstance(agent, AgentConfig) and agent.conversation_id is not None
-        if isinstance(agent, AgentConfig) and agent.conversation_id is not None:
-            self._receiver.service.conversation_id = agent.conversation_id
+        if resuming:
+            self._receiver.service.conversation_id = agent.conversation_id  # type: ignore[union-attr]
         self._greeter = Greeter(greeting, pending=greet_on_resume or not resuming)
         self._life = Lifecycle()
         self._ready_once = asyncio.Event()

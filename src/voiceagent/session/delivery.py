@@ -41,7 +41,7 @@ class Delivery:
         self._report = report
         self._queue: asyncio.Queue[InboundEvent | LibraryEvent | None] = asyncio.Queue()
         self._assistant_turns = 0
-        self._turn_logged = asyncio.Condition()
+        self._turn_logged = asyncio.Event()
 
     def forward(self, event: InboundEvent) -> None:
         """A server event for the handlers (none listens: dropped here, no queue hop)."""
@@ -66,16 +66,12 @@ class Delivery:
         )
         if turn.role == "assistant":
             self._assistant_turns += 1
-            asyncio.get_running_loop().create_task(self._notify())
+            self._turn_logged.set()
 
     def log_turns(self, turns: list[Turn]) -> None:
         """Several finished turns, in order."""
         for turn in turns:
             self.log_turn(turn)
-
-    async def _notify(self) -> None:
-        async with self._turn_logged:
-            self._turn_logged.notify_all()
 
     @property
     def assistant_turns(self) -> int:
@@ -84,8 +80,9 @@ class Delivery:
 
     async def wait_assistant_turns(self, count: int) -> None:
         """Until at least ``count`` assistant turns have been logged."""
-        async with self._turn_logged:
-            await self._turn_logged.wait_for(lambda: self._assistant_turns >= count)
+        while self._assistant_turns < count:
+            self._turn_logged.clear()
+            await self._turn_logged.wait()
 
     def stop(self) -> None:
         """The run loop ends after the events already queued."""
@@ -98,9 +95,9 @@ class Delivery:
             item = await self._queue.get()
             if item is None:
                 return
-            if isinstance(item, InboundEvent):
-                if not registry.wants(item.type):
-                    continue  # nobody listens: never pay for the SDK's typed event
+            if isinstance(
+                item, InboundEvent
+            ):  # forward() queued it only because a handler wants it
                 try:
                     typed: Any = item.typed()
                 except Exception as exc:  # the SDK could not model it: report, go on
