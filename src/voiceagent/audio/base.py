@@ -6,7 +6,9 @@ be plugged into a :class:`~voiceagent.VoiceAgentSession`.
 
 Frame contract (every method and callback):
 
-* **Encoding**: 16-bit signed little-endian PCM, **mono**.
+* **Encoding**: 16-bit signed little-endian PCM, **mono**; or, for a backend that declares a
+  :class:`NativeFormatBackend` ``native_format``, that format (G.711 u-law/A-law: one byte per
+  frame) untouched.
 * **Rate**: ``AudioFormat.sample_rate`` frames per second (24000 unless the session's output
   format says otherwise). One frame is one sample is 2 bytes.
 * **Blocks**: ``on_input`` receives whole blocks of ``AudioFormat.block_frames`` frames
@@ -32,21 +34,43 @@ session never tells a backend that an item is finished (it may still ask about a
 item after a reconnect), and a count costs a few dozen bytes per assistant item, so an hour of
 conversation keeps a few kilobytes.
 
-Optional methods (a backend may have them; the session must check with ``hasattr`` before
-calling): ``pause_playback() -> bool`` stops playing without dropping anything (the next
-device block fades to silence, ``played_frames`` stops counting; True if audio was queued) and
-``resume_playback() -> bool`` continues where it paused; ``flush`` ends a pause and drops the
-queue. ``SoundDeviceAudio`` has both; with ``local_interruption=`` it calls them itself when an
-on-device voice detector hears the user, and its ``flush()`` then confirms the cut.
+"Played" means *heard* (or as close to it as the backend can know), never "handed over":
+
+* a local device counts frames handed to its output callback;
+* a virtual device (WAV, memory) counts frames its block clock has played;
+* a **peer** (a browser, a phone line) counts what the peer acknowledged it played (the page's
+  reports, a carrier's echoed marks), or, for a peer that acknowledges nothing, what it has sent
+  *paced at real time* minus the lead it keeps in the peer's buffer. A backend that counts a
+  frame as played when it is queued or sent truncates every interrupted reply at "heard
+  everything".
+
+Optional capabilities are declared protocols, checked with ``isinstance`` by the session (never
+``hasattr``): :class:`PausableOutput` (local interruption: pause without dropping),
+:class:`NativeFormatBackend` (the backend's peer speaks a wire format Voice Live takes, passed
+through untouched), :class:`AcknowledgedFlush` (after a flush, the final played counts arrive
+from the peer a moment later), :class:`ReportsStats` (counters for metrics).
+
+Who calls what: methods of :class:`AudioBackend` are **called by the session**; methods of
+:class:`AudioListener` are **called by the backend** (implemented by the session).
 """
 
 from __future__ import annotations
 
-from typing import Protocol, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 from .format import AudioFormat
 
-__all__ = ["AudioBackend", "AudioListener", "ReadyAwareListener", "wait_until_ready"]
+__all__ = [
+    "AcknowledgedFlush",
+    "AudioBackend",
+    "AudioListener",
+    "NativeFormatBackend",
+    "PausableOutput",
+    "ReadyAwareListener",
+    "ReportsStats",
+    "native_format_of",
+    "wait_until_ready",
+]
 
 
 class AudioListener(Protocol):
@@ -57,6 +81,21 @@ class AudioListener(Protocol):
 
     def on_playback_idle(self) -> None:
         """The output queue ran empty after playing audio: everything queued has been heard."""
+
+    def on_closed(self, reason: str) -> None:
+        """Called by the backend when its peer went away (a closed tab, a caller who hung up).
+
+        The session closes as after ``aclose()`` (the service is told what was heard, the log
+        keeps it); ``voiceagent.closed`` carries ``reason`` and ``wait_closed()`` returns
+        normally. Safe to call more than once and after the session closed.
+        """
+
+    def on_error(self, exc: BaseException) -> None:
+        """Called by the backend when it failed and cannot go on (a device lost, a peer broken).
+
+        The session closes; ``wait_closed()`` raises :class:`~voiceagent.AudioError` with
+        ``exc`` chained.
+        """
 
 
 @runtime_checkable
@@ -126,3 +165,67 @@ class AudioBackend(Protocol):
 
     async def stop(self) -> None:
         """Close the devices. Never hangs; safe to call more than once."""
+
+
+@runtime_checkable
+class NativeFormatBackend(Protocol):
+    """A backend whose peer speaks a format Voice Live takes natively (declared, optional).
+
+    The session reads ``native_format`` when it is constructed: it asks the service for that
+    format both ways (``input_audio_format``, ``input_audio_sampling_rate``,
+    ``output_audio_format``), passes ``start`` that format, hands ``play`` the service's bytes
+    untouched and sends ``on_input`` bytes untouched (no decode, no resample). ``played_frames``
+    counts frames of that format (one byte per frame for G.711). A ``SessionOptions`` that sets
+    another format is a :class:`~voiceagent.ConfigError` naming both.
+    """
+
+    @property
+    def native_format(self) -> AudioFormat:
+        """The format, e.g. ``AudioFormat.native("g711_ulaw", 8000)``."""
+
+
+@runtime_checkable
+class PausableOutput(Protocol):
+    """Local interruption: stop playing without dropping anything (declared, optional)."""
+
+    def pause_playback(self) -> bool:
+        """Fade to silence at the next block; ``played_frames`` stops counting.
+
+        Returns True if audio was queued.
+        """
+
+    def resume_playback(self) -> bool:
+        """Continue where :meth:`pause_playback` stopped; True if audio was still queued."""
+
+
+@runtime_checkable
+class AcknowledgedFlush(Protocol):
+    """A peer whose final played counts arrive after a flush (declared, optional).
+
+    A browser drops its queue when told to, then reports how far it got; until that report
+    arrives ``played_frames`` is the last count the peer sent. The session awaits
+    :meth:`wait_flush_acknowledged` (bounded by its own timeout) between ``flush()`` and the
+    truncation, so that the history keeps what the user really heard.
+    """
+
+    async def wait_flush_acknowledged(self) -> None:
+        """Called by the session after ``flush()``: return once the peer confirmed the flush."""
+
+
+@runtime_checkable
+class ReportsStats(Protocol):
+    """A backend that keeps counters (underruns, when a flush went silent), for metrics."""
+
+    @property
+    def stats(self) -> Any:
+        """The backend's counters, as attributes (``underruns``, ``last_flush_silent_at``, ...).
+
+        A counter the backend does not keep is absent.
+        """
+
+
+def native_format_of(audio: object) -> AudioFormat | None:
+    """The backend's declared native format, or None (the session converts PCM16 as before)."""
+    if isinstance(audio, NativeFormatBackend):
+        return audio.native_format
+    return None
