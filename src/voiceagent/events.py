@@ -27,6 +27,7 @@ __all__ = [
     "SERVER_EVENT_TYPES",
     "AgentInfo",
     "BargeIn",
+    "DtmfReceived",
     "HandlerFailed",
     "LibraryEvent",
     "PlaybackFinished",
@@ -176,11 +177,32 @@ class SessionClosed(LibraryEvent):
     """The session has closed; ``error`` says why when it was not asked to.
 
     ``error`` is always a :class:`~voiceagent.VoiceAgentError` (its cause chained) or None when
-    the app closed the session.
+    the app closed the session (or the audio backend's peer went away).
+
+    Attributes:
+        error: What closed the session, when it failed (None after ``aclose()`` or a hang-up).
+        reason: Why the audio backend closed it (``AudioListener.on_closed``: a closed tab, a
+            caller who hung up), or the audio error's message (``on_error``); "" otherwise.
     """
 
     type: ClassVar[str] = "voiceagent.closed"
     error: BaseException | None = field(default=None, compare=False)
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class DtmfReceived(LibraryEvent):
+    """The caller pressed a key on the phone's keypad (telephony bridges).
+
+    Published by the layer that attaches a telephony backend to the session
+    (``voiceagent.bridges.telephony``); one event per key press.
+
+    Attributes:
+        digit: ``"0"``-``"9"``, ``"*"``, ``"#"`` (or ``"A"``-``"D"`` where the carrier passes them).
+    """
+
+    type: ClassVar[str] = "voiceagent.dtmf"
+    digit: str
 
 
 @dataclass(frozen=True)
@@ -262,6 +284,7 @@ LIBRARY_EVENT_TYPES: frozenset[str] = frozenset(
         SessionClosed,
         ToolCallFinished,
         TurnMetrics,
+        DtmfReceived,
     )
 )
 """Every event type the library itself emits."""
