@@ -49,6 +49,14 @@ def usage(conversation: Conversation, text_chars: int, audio_ms: float) -> dict[
         "total_tokens": input_text + output_text + output_audio,
         "input_tokens": input_text,
         "output_tokens": output_text + output_audio,
-        "input_token_details": {"text_tokens": input_text, "audio_tokens": 0, "cached_tokens": 0},
+        # Every field the SDKs' generated models mark required: the JS SDK (1.1.0) throws on a
+        # missing cached_tokens_details and the app gets a MessageParsingError, not response.done.
+        "input_token_details": {
+            "cached_tokens": 0,
+            "text_tokens": input_text,
+            "audio_tokens": 0,
+            "image_tokens": 0,
+            "cached_tokens_details": {"text_tokens": 0, "audio_tokens": 0, "image_tokens": 0},
+        },
         "output_token_details": {"text_tokens": output_text, "audio_tokens": output_audio},
     }
