@@ -60,6 +60,7 @@ if TYPE_CHECKING:
     )
     from .session import SessionState, VoiceAgentSession
     from .session.bargein import BargeInPolicy
+    from .session.factory import SessionFactory
     from .tools import Tool, function_tool
 
 __version__ = "0.1.0"
@@ -97,6 +98,7 @@ __all__ = [
     "SessionClosed",
     "SessionClosedError",
     "SessionError",
+    "SessionFactory",
     "SessionInfo",
     "SessionOptions",
     "SessionReady",
@@ -126,6 +128,7 @@ _WHERE: dict[str, str] = {
     "SoundDeviceAudio": "audio.sounddevice_backend",
     "list_devices": "audio.devices",
     "BargeInPolicy": "session.bargein",
+    "SessionFactory": "session.factory",
     "AgentConfig": "config",
     "AzureCustomVoiceConfig": "config",
     "AzurePersonalVoiceConfig": "config",
