@@ -14,6 +14,14 @@ from voiceagent.emulator import Emulator
 
 from .helpers import KEY, TOKEN, FakeTokenCredential, model_connection
 
+# A WebSocket upgrade request whose refusal body can be read (a plain GET gets 426 first).
+UPGRADE = {
+    "Upgrade": "websocket",
+    "Connection": "Upgrade",
+    "Sec-WebSocket-Version": "13",
+    "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+}
+
 
 def _status(exc: BaseException) -> int:
     cause = exc.__cause__
@@ -47,7 +55,7 @@ async def test_wrong_api_version_is_400(version: str) -> None:
 async def test_missing_api_version_is_400_with_clear_body() -> None:
     async with Emulator() as emu, aiohttp.ClientSession() as http:
         url = f"{emu.endpoint}/voice-live/realtime?model=gpt-realtime"
-        async with http.get(url, headers={"api-key": KEY}) as resp:
+        async with http.get(url, headers={"api-key": KEY, **UPGRADE}) as resp:
             assert resp.status == 400
             body = await resp.json()
             assert "api-version" in body["error"]["message"]
@@ -112,7 +120,7 @@ async def test_agent_mode_refuses_key_auth_with_clear_message() -> None:
                 f"{emu.endpoint}/voice-live/realtime?api-version=2026-07-15"
                 "&agent-name=concierge&agent-project-name=contoso"
             )
-            async with http.get(url, headers={"api-key": KEY}) as resp:
+            async with http.get(url, headers={"api-key": KEY, **UPGRADE}) as resp:
                 assert resp.status == 401
                 message = (await resp.json())["error"]["message"]
         assert "Entra ID" in message and "key auth is not supported" in message

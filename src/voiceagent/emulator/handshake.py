@@ -3,6 +3,10 @@
 Checked in this order, each failure an HTTP error with a JSON body ``{"error": {code, message}}``:
 credentials present (401), ``api-version`` (400), mode parameters (400), the kind of credential
 the mode allows (401), the credential's value (401).
+
+Credentials are read from the headers (``api-key``, ``Authorization: Bearer``) or, as the JS SDK's
+browser build sends them (a browser WebSocket cannot set headers), from the query: ``api-key=``
+and ``authorization=Bearer%20<token>``. A header wins over the query.
 """
 
 from __future__ import annotations
@@ -98,15 +102,16 @@ def validate_handshake(
         token: The expected bearer (and ``agent-access-token``); ``None`` accepts any.
         api_versions: Accepted ``api-version`` values.
     """
-    key = headers.get("api-key", "").strip()
-    authorization = headers.get("Authorization", "").strip()
+    key = (headers.get("api-key", "") or query.get("api-key", "")).strip()
+    authorization = (headers.get("Authorization", "") or query.get("authorization", "")).strip()
     bearer = authorization[7:].strip() if authorization.lower().startswith("bearer ") else ""
     if not key and not bearer:
         raise HandshakeError(
             401,
             "Unauthorized",
             "Access denied due to missing credentials: provide an 'api-key' header or "
-            "'Authorization: Bearer <token>'.",
+            "'Authorization: Bearer <token>' (or, from a browser, the 'api-key' or "
+            "'authorization=Bearer <token>' query parameter).",
         )
     version = query.get("api-version")
     if not version:

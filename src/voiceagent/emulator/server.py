@@ -304,6 +304,14 @@ class Emulator:
         self._forget_closed_sessions()
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
+        # A non-upgrade request (a browser tab, curl) learns it needs a WebSocket before anything
+        # else: 426 whatever its credentials, as the docs promise.
+        if request.headers.get("Upgrade", "").lower() != "websocket":
+            return web.json_response(
+                {"error": {"code": "UpgradeRequired", "message": "Expected a WebSocket upgrade."}},
+                status=426,
+                headers={"Upgrade": "websocket"},
+            )
         try:
             info = validate_handshake(
                 request.query,
