@@ -20,6 +20,12 @@ class Listener:
     def on_playback_idle(self) -> None:
         self.idle.set()
 
+    def on_closed(self, reason: str) -> None:
+        pass
+
+    def on_error(self, exc: BaseException) -> None:
+        pass
+
 
 async def test_memory_backend_is_an_audio_backend_on_a_device_clock() -> None:
     audio = MemoryAudio(speed=20.0)

@@ -28,6 +28,8 @@ class Recorder:
     def __init__(self) -> None:
         self.blocks: list[bytes] = []
         self.idle = 0
+        self.closed: str | None = None
+        self.error: BaseException | None = None
         self._changed = asyncio.Event()
 
     def on_input(self, pcm: bytes) -> None:
@@ -36,6 +38,14 @@ class Recorder:
 
     def on_playback_idle(self) -> None:
         self.idle += 1
+        self._changed.set()
+
+    def on_closed(self, reason: str) -> None:
+        self.closed = reason
+        self._changed.set()
+
+    def on_error(self, exc: BaseException) -> None:
+        self.error = exc
         self._changed.set()
 
     def mic(self) -> npt.NDArray[np.int16]:

@@ -110,9 +110,16 @@ class ReadyAwareListener(AudioListener, Protocol):
         """
 
 
+@runtime_checkable
+class _WaitsReady(Protocol):
+    """Only ``wait_ready``: a listener written before ``on_closed``/``on_error`` still waits."""
+
+    async def wait_ready(self) -> None: ...
+
+
 async def wait_until_ready(listener: AudioListener) -> None:
     """Await ``listener.wait_ready()`` if the listener has it; return at once otherwise."""
-    if isinstance(listener, ReadyAwareListener):
+    if isinstance(listener, _WaitsReady):
         await listener.wait_ready()
 
 

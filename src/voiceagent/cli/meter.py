@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+from voiceagent.audio.base import wait_until_ready
 
 if TYPE_CHECKING:
     from voiceagent import AudioBackend, AudioFormat, AudioListener
@@ -38,10 +40,14 @@ class _MeteringListener:
     def on_playback_idle(self) -> None:
         self._inner.on_playback_idle()
 
+    def on_closed(self, reason: str) -> None:
+        self._inner.on_closed(reason)
+
+    def on_error(self, exc: BaseException) -> None:
+        self._inner.on_error(exc)
+
     async def wait_ready(self) -> None:
-        wait: Any = getattr(self._inner, "wait_ready", None)
-        if wait is not None:
-            await wait()
+        await wait_until_ready(self._inner)
 
 
 class MeteredAudio:

@@ -33,7 +33,13 @@ from ..audio.codec import InputEncoder, OutputDecoder
 from ..audio.format import AudioFormat
 from ..conversation import ConversationLog
 from ..dispatch import EventRegistry
-from ..errors import ConnectError, SessionClosedError, SessionError, VoiceAgentError
+from ..errors import (
+    AudioError,
+    ConnectError,
+    SessionClosedError,
+    SessionError,
+    VoiceAgentError,
+)
 from ..events import LibraryEvent, Reconnecting, SessionClosed
 from ..voicelive.connector import Credential, VoiceLiveConnector
 from ..voicelive.reconnect import should_reconnect
@@ -71,6 +77,14 @@ class _Listener:
 
     def on_playback_idle(self) -> None:
         self._session._playback.idle()
+
+    def on_closed(self, reason: str) -> None:
+        """The backend's peer went away: close as ``aclose()`` does, with ``reason``."""
+        self._session._audio_closed(reason)
+
+    def on_error(self, exc: BaseException) -> None:
+        """The backend failed: close with an :class:`~voiceagent.AudioError` (``exc`` chained)."""
+        self._session._audio_failed(exc)
 
     async def wait_ready(self) -> None:
         """Scripted inputs (WAV, memory) hold their audio until the session can send it."""
@@ -135,6 +149,8 @@ class SessionCore:
         self._tasks = SessionTasks()
         self._closed = asyncio.Event()
         self._failure: VoiceAgentError | None = None
+        self._close_reason = ""
+        self._audio_gone = asyncio.Event()  # the backend called on_closed/on_error
 
     @property
     def state(self) -> SessionState:
@@ -169,7 +185,7 @@ class SessionCore:
             audio = self._audio_arg if self._audio_arg is not None else _default_audio()
             await audio.start(self.format, _Listener(self))  # devices first: fail before I/O
             self._playback.audio = audio
-            await self._connect(reconnected=False)
+            await self._connect_unless_audio_gone()
             self._life.to(SessionState.READY)
             self._ready_once.set()
             self._tasks.spawn(self._receive_loop(), "receive")
@@ -181,6 +197,30 @@ class SessionCore:
             if isinstance(exc, (VoiceAgentError, asyncio.CancelledError)):
                 raise
             raise self._failure from exc  # type: ignore[misc]
+
+    async def _connect_unless_audio_gone(self) -> None:
+        """Connect; give up at once if the backend calls ``on_closed``/``on_error`` meanwhile.
+
+        A caller who hangs up while the session connects must not wait for the service.
+        """
+        connect = asyncio.ensure_future(self._connect(reconnected=False))
+        gone = asyncio.ensure_future(self._audio_gone.wait())
+        try:
+            await asyncio.wait({connect, gone}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            gone.cancel()
+            if not connect.done():
+                connect.cancel()
+                with contextlib.suppress(BaseException):
+                    await connect
+        if self._failure is not None:
+            raise self._failure  # on_error: the AudioError
+        if self._audio_gone.is_set():
+            raise SessionClosedError(
+                "the audio backend closed the session before it was ready: "
+                + (self._close_reason or "(no reason given)")
+            )
+        connect.result()
 
     async def wait_closed(self) -> None:
         """Wait until the session closes; raise the error that closed it, if one did.
@@ -234,12 +274,36 @@ class SessionCore:
                 log.exception("audio backend failed to stop")
         self._tasks.cancel(keep="dispatch")
         await self._link.aclose()
-        self._delivery.emit(SessionClosed(error=self._failure))
+        self._delivery.emit(SessionClosed(error=self._failure, reason=self._close_reason))
         self._delivery.stop()  # the delivery task ends after the closed event
         await self._tasks.wait(timeout=2.0)
         self._life.to(SessionState.CLOSED)
         self._closed.set()
         log.info("session closed")
+
+    def _audio_closed(self, reason: str) -> None:
+        """``on_closed``: the peer hung up; close like ``aclose()`` (no error)."""
+        if self._life.closing or self._audio_gone.is_set():
+            return  # safe to call twice, and after the session closed
+        self._close_reason = reason
+        log.info("the audio backend closed the session: %s", reason or "(no reason given)")
+        self._audio_gone.set()
+        if self._life.state is not SessionState.CONNECTING:  # start() handles its own
+            self.create_task(self.aclose(), name="close-audio-closed")
+
+    def _audio_failed(self, exc: BaseException) -> None:
+        """``on_error``: the backend cannot go on; close with an AudioError, ``exc`` chained."""
+        if self._life.closing or self._audio_gone.is_set():
+            return
+        error = exc if isinstance(exc, AudioError) else AudioError(f"audio backend failed: {exc}")
+        if error is not exc:
+            error.__cause__ = exc
+        self._fail(error)
+        self._close_reason = str(error)
+        log.error("the audio backend failed: %s", error)
+        self._audio_gone.set()
+        if self._life.state is not SessionState.CONNECTING:
+            self.create_task(self.aclose(), name="close-audio-failed")
 
     def _fail(self, exc: BaseException) -> None:
         """Record why the session ends, as a VoiceAgentError (the first reason wins)."""
