@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ..audio.base import ReportsStats
 from ..events import BargeIn, ToolCallFinished, TurnMetrics, field_of
 
 if TYPE_CHECKING:
@@ -133,6 +134,11 @@ class _Turn:
     tools: list[tuple[str, float]] = field(default_factory=list)
     interrupted: bool = False
     watcher: asyncio.Task[None] | None = None
+
+
+def _stats_of(audio: object) -> Any:
+    """The backend's counters when it declares them (:class:`~voiceagent.audio.ReportsStats`)."""
+    return audio.stats if isinstance(audio, ReportsStats) else None
 
 
 def _ms(start: float | None, end: float | None) -> float | None:
@@ -241,7 +247,7 @@ class MetricsCollector:
         )
 
     def _underruns(self) -> int | None:
-        value = field_of(getattr(self._session.audio, "stats", None), "underruns")
+        value = field_of(_stats_of(self._session.audio), "underruns")
         return value if isinstance(value, int) else None
 
     async def _watch_first_played(self, turn: _Turn) -> None:
@@ -271,7 +277,7 @@ class MetricsCollector:
         audio = self._session.audio
         if audio is None or started_at is None:
             return None
-        silent = field_of(getattr(audio, "stats", None), "last_flush_silent_at")
+        silent = field_of(_stats_of(audio), "last_flush_silent_at")
         if isinstance(silent, float):
             # The device stamps the first block after the flush once it has handed it over;
             # a stamp older than this barge-in (with a margin for the dispatch) is a past one.
@@ -280,7 +286,7 @@ class MetricsCollector:
                 if self._clock() > deadline:
                     return None
                 await asyncio.sleep(_POLL_S)
-                silent = field_of(getattr(audio, "stats", None), "last_flush_silent_at")
+                silent = field_of(_stats_of(audio), "last_flush_silent_at")
                 silent = silent if isinstance(silent, float) else -math.inf
             return _ms(started_at, max(silent, started_at))
         if item_id is None:
