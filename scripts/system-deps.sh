@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Install the Debian packages the tests need: PortAudio (sounddevice's C library),
 # espeak-ng (spoken test audio; also the emulator's voice if the espeakng-loader wheel of
-# the speech extra is missing) and sox (audio conversion). Root only; anyone else
+# the speech extra is missing), sox (audio conversion) and chromium (the browser tests,
+# driven by Playwright with executable_path=/usr/bin/chromium). Root only; anyone else
 # is told the command to run.
 set -euo pipefail
-pkgs=(libportaudio2 espeak-ng sox)
+pkgs=(libportaudio2 espeak-ng sox chromium)
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
