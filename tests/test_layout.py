@@ -17,11 +17,12 @@ import pytest
 SRC = Path(__file__).resolve().parent.parent / "src" / "voiceagent"
 MAX_LINES = 500
 
-BOTTOM = {"errors", "redaction", "protocol"}
+BOTTOM = {"errors", "redaction", "protocol", "logcontext"}
 ALLOWED: dict[str, set[str]] = {
     "protocol": {"protocol"},
     "errors": set(),
     "redaction": set(),
+    "logcontext": set(),
     "events": {"protocol"},
     "dispatch": {"events"},
     "config": BOTTOM | {"config"},

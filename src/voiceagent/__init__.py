@@ -11,6 +11,12 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from . import logcontext as _logcontext
+
+# Every log record gets ``session_id`` ("-" outside a session), so ``%(session_id)s`` works in
+# any format from the first import on (the emulator's and the SDK's records included).
+_logcontext.install_record_factory()
+
 if TYPE_CHECKING:
     from .audio import AudioBackend, AudioFormat, AudioListener
     from .audio.devices import list_devices

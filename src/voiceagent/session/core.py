@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from typing_extensions import Self
 
-from ..audio.base import AudioBackend
+from ..audio.base import AudioBackend, native_format_of
 from ..audio.codec import InputEncoder, OutputDecoder
 from ..audio.format import AudioFormat
 from ..conversation import ConversationLog
@@ -41,9 +41,11 @@ from ..errors import (
     VoiceAgentError,
 )
 from ..events import LibraryEvent, Reconnecting, SessionClosed
+from ..logcontext import SessionLabel, install_record_factory, labelled, new_local_id
 from ..voicelive.connector import Credential, VoiceLiveConnector
 from ..voicelive.reconnect import should_reconnect
 from ..voicelive.wire import ConnectionLost, Wire
+from . import arguments
 from .bargein import BargeInPolicy
 from .delivery import Delivery
 from .greeting import Greeter
@@ -109,6 +111,7 @@ class SessionCore:
         greet_on_resume: bool,
         send_batch_ms: float = 0.0,
     ) -> None:
+        options = arguments.check_native_format(options, audio)  # a phone line's G.711, ...
         self.options = options
         self.greeting = greeting
         self.barge_in_policy = barge_in
@@ -121,11 +124,12 @@ class SessionCore:
         self._link = Link(
             VoiceLiveConnector(config, agent, credential=credential), options, ready_timeout
         )
-        self.format = AudioFormat(sample_rate=options.output_sample_rate)
+        native = native_format_of(audio)  # passed through untouched, both ways
+        self.format = native or AudioFormat(sample_rate=options.output_sample_rate)
         self._receiver = Receiver(self._delivery, lambda: self._playback)
         self._playback = Playback(
             TurnTracker(self.format.sample_rate),
-            OutputDecoder(options.output_audio_format),
+            OutputDecoder(options.output_audio_format, native=native is not None),
             barge_in,
             self._receiver.service,
             lambda: self._link.wire,
@@ -133,10 +137,13 @@ class SessionCore:
         )
         self._microphone = Microphone(
             InputEncoder(
-                self.format.sample_rate, options.input_audio_format, options.input_sample_rate
+                self.format.sample_rate,
+                options.input_audio_format,
+                options.input_sample_rate,
+                native=native is not None,
             ),
             self._ready_wire,
-            batch_bytes=self.format.ms_to_frames(send_batch_ms) * 2,
+            batch_bytes=self.format.ms_to_frames(send_batch_ms) * self.format.bytes_per_frame,
         )
         from ..config import AgentConfig
 
@@ -146,7 +153,9 @@ class SessionCore:
         self._greeter = Greeter(greeting, pending=greet_on_resume or not resuming)
         self._life = Lifecycle()
         self._ready_once = asyncio.Event()
-        self._tasks = SessionTasks()
+        install_record_factory()  # every log record says which session it belongs to
+        self._label = SessionLabel(new_local_id(), lambda: self._receiver.service.session_id)
+        self._tasks = SessionTasks(self._label)
         self._closed = asyncio.Event()
         self._failure: VoiceAgentError | None = None
         self._close_reason = ""
@@ -156,6 +165,16 @@ class SessionCore:
     def state(self) -> SessionState:
         """The lifecycle state."""
         return self._life.state
+
+    @property
+    def local_id(self) -> str:
+        """The library's id of this session (``va-...``), known from construction on.
+
+        Every log record of the session's work carries it as ``session_id`` (use
+        ``%(session_id)s`` in a log format); the service's id, once known, is
+        ``voicelive_session_id``.
+        """
+        return self._label.local_id
 
     @property
     def audio(self) -> AudioBackend | None:
@@ -177,6 +196,10 @@ class SessionCore:
         is raised: :class:`~voiceagent.ConnectError`, :class:`~voiceagent.ConfigError` or
         :class:`~voiceagent.AudioError`, the cause chained.
         """
+        with labelled(self._label):  # start runs in the caller's task: label its records
+            await self._start()
+
+    async def _start(self) -> None:
         if self._life.state is not SessionState.IDLE:
             raise SessionClosedError(f"start() needs an idle session; it is {self.state.value}")
         self._life.to(SessionState.CONNECTING)
@@ -262,6 +285,10 @@ class SessionCore:
         A reply playing at that moment is cut: the service is told what was heard (cancel,
         truncate) and the log records it as interrupted. Safe to call more than once.
         """
+        with labelled(self._label):  # aclose runs in the caller's task: label its records
+            await self._aclose()
+
+    async def _aclose(self) -> None:
         if self._life.closing:
             await self._closed.wait()
             return

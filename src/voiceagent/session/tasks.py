@@ -7,6 +7,8 @@ import logging
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
+from ..logcontext import SessionLabel, context_for
+
 __all__ = ["SessionTasks"]
 
 log = logging.getLogger("voiceagent.session")
@@ -15,14 +17,24 @@ T = TypeVar("T")
 
 
 class SessionTasks:
-    """The session's tasks (its three loops and whatever handlers start through it)."""
+    """The session's tasks (its three loops and whatever handlers start through it).
 
-    def __init__(self) -> None:
+    Each runs in a context where ``label`` is the current session, so its log records carry
+    the session's id (:mod:`.logcontext`).
+    """
+
+    def __init__(self, label: SessionLabel | None = None) -> None:
         self._tasks: set[asyncio.Task[Any]] = set()
+        self._label = label
 
     def spawn(self, coro: Coroutine[Any, Any, T], name: str) -> asyncio.Task[T]:
-        """Start ``coro`` as ``voiceagent-<name>``."""
-        task = asyncio.get_running_loop().create_task(coro, name=f"voiceagent-{name}")
+        """Start ``coro`` as ``voiceagent-<name>``, labelled with the session."""
+        loop = asyncio.get_running_loop()
+        if self._label is None:
+            task = loop.create_task(coro, name=f"voiceagent-{name}")
+        else:
+            # A task copies the context it is created in (create_task(context=) is 3.11+).
+            task = context_for(self._label).run(loop.create_task, coro, name=f"voiceagent-{name}")
         self._tasks.add(task)
         task.add_done_callback(self._done)
         return task
