@@ -7,6 +7,10 @@ clicks) and encoded on the way out; assistant audio is decoded on the way in.
 
 PCM16 at the session rate, the default, passes through untouched; numpy, soxr and the G.711
 tables are imported only by a converter that needs them (``import voiceagent`` stays light).
+
+A backend with a native wire format (:class:`~voiceagent.audio.base.NativeFormatBackend`, e.g. a
+phone line in G.711 u-law) gets the service's bytes as they are, both ways: ``native=True``
+makes both converters pass everything through (no decode, no resample, no encode).
 """
 
 from __future__ import annotations
@@ -35,14 +39,20 @@ def wire_sample_rate(output_audio_format: str) -> int:
 class OutputDecoder:
     """Service audio (``response.audio.delta`` bytes) to device PCM16."""
 
-    def __init__(self, output_audio_format: str) -> None:
+    def __init__(self, output_audio_format: str, *, native: bool = False) -> None:
         wire_sample_rate(output_audio_format)  # validates
         self.format = output_audio_format
+        self.native = native
+        """True: the backend plays the wire format itself; :meth:`decode` changes nothing."""
         self.bytes_per_sample = wire_bytes_per_sample(output_audio_format)
         """Bytes per sample on the wire (2 for PCM16, 1 for G.711)."""
+        self.device_bytes_per_frame = self.bytes_per_sample if native else 2
+        """Bytes per frame of what :meth:`decode` returns (what the backend plays)."""
 
     def decode(self, data: bytes) -> bytes:
         """Decode one delta."""
+        if self.native:
+            return data
         if self.format == "g711_ulaw":
             from ..protocol.g711 import ulaw_decode
 
@@ -61,11 +71,20 @@ class InputEncoder:
         device_rate: Rate of the PCM the backend captures.
         input_audio_format: ``pcm16``, ``g711_ulaw`` or ``g711_alaw``.
         input_rate: The wire rate (``input_audio_sampling_rate``; 8000 for G.711).
+        native: The backend captures the wire format itself (a native format backend):
+            nothing is converted.
     """
 
-    def __init__(self, device_rate: int, input_audio_format: str, input_rate: int) -> None:
+    def __init__(
+        self, device_rate: int, input_audio_format: str, input_rate: int, *, native: bool = False
+    ) -> None:
         if input_audio_format not in ("pcm16", "g711_ulaw", "g711_alaw"):
             raise ValueError(f"unknown input_audio_format {input_audio_format!r}")
+        if native and device_rate != input_rate:
+            raise ValueError(
+                f"a native format passes audio through: the device rate {device_rate} Hz must "
+                f"be the wire rate {input_rate} Hz"
+            )
         self.format = input_audio_format
         self.device_rate = device_rate
         self.input_rate = input_rate
@@ -74,11 +93,14 @@ class InputEncoder:
             from .resample import Resampler
 
             self._resampler = Resampler(device_rate, input_rate)
-        self.passthrough = self._resampler is None and input_audio_format == "pcm16"
-        """True when :meth:`encode` returns its input unchanged (PCM16 at the device rate)."""
+        self.passthrough = native or (self._resampler is None and input_audio_format == "pcm16")
+        """True when :meth:`encode` returns its input unchanged (PCM16 at the device rate, or
+        the backend's native format)."""
 
     def encode(self, pcm: bytes) -> bytes:
         """Encode one microphone block."""
+        if self.passthrough:
+            return pcm
         if self._resampler is not None:
             import numpy as np
 

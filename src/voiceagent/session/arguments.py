@@ -9,8 +9,10 @@ from __future__ import annotations
 import math
 from typing import TYPE_CHECKING, Any
 
-from ..audio.base import AudioBackend
+from ..audio.base import AudioBackend, native_format_of
+from ..audio.format import AudioFormat
 from ..errors import ConfigError
+from ..protocol.formats import OUTPUT_SAMPLE_RATES
 from .bargein import BargeInPolicy
 from .greeting import LLM_GREETING
 
@@ -24,6 +26,7 @@ __all__ = [
     "check_barge_in",
     "check_batch_ms",
     "check_greeting",
+    "check_native_format",
     "check_options",
     "check_text",
     "check_timeout",
@@ -101,6 +104,66 @@ def check_audio(audio: object) -> AudioBackend | None:
     raise ConfigError(
         f"audio must be an AudioBackend; {type(audio).__name__} lacks {', '.join(missing)} "
         "(see voiceagent.AudioBackend for the contract)"
+    )
+
+
+_FORMAT_FIELDS = ("input_audio_format", "input_audio_sampling_rate", "output_audio_format")
+
+
+def check_native_format(options: SessionOptions, audio: object) -> SessionOptions:
+    """The options to use with ``audio``: its native wire format, when it declares one.
+
+    A :class:`~voiceagent.audio.NativeFormatBackend` decides the formats on the wire (both
+    ways); options that leave them at their defaults get them, options that set them must agree.
+
+    Raises:
+        ConfigError: The backend's ``native_format`` is not one Voice Live speaks, or the options
+            explicitly set a format or rate that contradicts it (the message names both).
+    """
+    native = native_format_of(audio)
+    if native is None:
+        return options
+    backend = type(audio).__name__
+    if not isinstance(native, AudioFormat):
+        raise ConfigError(
+            f"{backend}.native_format must be an AudioFormat, got {type(native).__name__}; "
+            "build it with AudioFormat.native('g711_ulaw', 8000)"
+        )
+    try:
+        AudioFormat.native(native.encoding, native.sample_rate)
+    except ValueError as exc:
+        raise ConfigError(f"{backend}.native_format: {exc}") from None
+    wanted: dict[str, object] = {
+        "input_audio_format": native.input_audio_format,
+        "input_audio_sampling_rate": native.sample_rate,
+        "output_audio_format": native.output_audio_format,
+    }
+    for name in _FORMAT_FIELDS:
+        if name not in options.model_fields_set:
+            continue
+        given = getattr(options, name)
+        if given is None or _same_format(name, given, wanted[name]):
+            continue
+        raise ConfigError(
+            f"SessionOptions({name}={given!r}) contradicts the audio backend: {backend} speaks "
+            f"{native.encoding} at {native.sample_rate} Hz natively (its native_format), which "
+            f"needs {name}={wanted[name]!r}; leave {name} unset (the session takes the "
+            "backend's format) or use a backend without a native format (the session converts)"
+        )
+    return options.model_copy(update=wanted)
+
+
+def _same_format(name: str, given: object, wanted: object) -> bool:
+    if given == wanted:
+        return True
+    # "pcm16" and "pcm16_24000hz" are the same output format
+    return (
+        name == "output_audio_format"
+        and isinstance(given, str)
+        and isinstance(wanted, str)
+        and given.startswith("pcm16")
+        and wanted.startswith("pcm16")
+        and OUTPUT_SAMPLE_RATES.get(given) == OUTPUT_SAMPLE_RATES.get(wanted)
     )
 
 

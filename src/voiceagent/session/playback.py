@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable
 from typing import Protocol
 
-from ..audio.base import AudioBackend
+from ..audio.base import AcknowledgedFlush, AudioBackend
 from ..audio.codec import OutputDecoder
 from ..conversation import Turn
 from ..events import BargeIn, LibraryEvent, PlaybackFinished
@@ -27,6 +27,8 @@ __all__ = ["Playback", "TurnSink"]
 log = logging.getLogger("voiceagent.session")
 
 _CLOSE_SEND_TIMEOUT_S = 0.5
+FLUSH_ACK_TIMEOUT_S = 0.5
+"""How long a barge-in waits for an :class:`~voiceagent.audio.AcknowledgedFlush` peer's count."""
 _CUT_ON_CLOSE = BargeInPolicy(cancel_response="always", truncate=True)
 
 
@@ -85,8 +87,9 @@ class Playback:
         audio = self.audio
         if audio is None:
             return
-        pcm = self.decoder.decode(wire_audio)
-        if self.tracker.audio_received(item_id, response_id, len(pcm) // 2):
+        pcm = self.decoder.decode(wire_audio)  # untouched for a native format backend
+        frames = len(pcm) // self.decoder.device_bytes_per_frame
+        if self.tracker.audio_received(item_id, response_id, frames):
             audio.play(item_id, pcm)
 
     async def response_done(self, response_id: str | None, output_ids: list[str]) -> None:
@@ -117,6 +120,7 @@ class Playback:
         if not self.policy.enabled or audio is None:
             return
         audio.flush()  # first: the agent stops within one block, whatever follows
+        await _flush_acknowledged(audio)  # a peer's last count arrives after its flush
         plan = self.tracker.plan_barge_in(
             audio.played_frames,
             policy=self.policy,
@@ -194,6 +198,22 @@ class Playback:
                 log.debug("could not tell the service what was heard before closing")
             self._sink.log_turns(plan.turns)
         self._sink.log_turns(self.tracker.finish_all(played))
+
+
+async def _flush_acknowledged(audio: AudioBackend) -> None:
+    """Wait (bounded) for a peer to confirm a flush, so its played counts are final."""
+    if not isinstance(audio, AcknowledgedFlush):
+        return
+    try:
+        await asyncio.wait_for(audio.wait_flush_acknowledged(), FLUSH_ACK_TIMEOUT_S)
+    except asyncio.TimeoutError:
+        log.debug(
+            "the audio peer did not acknowledge the flush within %.1f s: truncating at its "
+            "last reported count",
+            FLUSH_ACK_TIMEOUT_S,
+        )
+    except Exception:
+        log.debug("waiting for the audio peer's flush acknowledgement failed", exc_info=True)
 
 
 async def send_plan(wire: Wire, plan: BargeInPlan) -> None:
