@@ -46,7 +46,7 @@ ALLOWED: dict[str, set[str]] = {
     "observe": BOTTOM | {"events", "conversation", "observe"},
     "invocations": BOTTOM | {"invocations"},
     "emulator": {"protocol", "emulator"},
-    "testing": {"emulator", "testing"},
+    "testing": {"protocol", "emulator", "testing"},
 }
 """Package (first part below ``voiceagent``) -> the packages it may import. ``__init__`` (the
 public surface), ``__main__`` and ``cli`` (which uses only the public API) are exempt here.
