@@ -46,6 +46,14 @@ def build_parser() -> argparse.ArgumentParser:
         default="immediate",
         help="response timing profile: immediate (default) or realistic (think time, jitter)",
     )
+    add(
+        "--model",
+        action="append",
+        default=[],
+        dest="models",
+        metavar="NAME",
+        help="accept this model name too, besides the documented Voice Live models (repeatable)",
+    )
     add("--agent-description", default="An emulated Foundry agent.", help="session.agent text")
     add(
         "--invocations-url",
@@ -233,6 +241,7 @@ def build_emulator(args: argparse.Namespace) -> Emulator:
         max_conversations=args.max_conversations,
         conversation_ttl_s=args.conversation_ttl,
         invocations_url=args.invocations_url,
+        models=args.models,
     )
 
 

@@ -92,6 +92,7 @@ def validate_handshake(
     api_key: str | None,
     token: str | None,
     api_versions: Collection[str] = SUPPORTED_API_VERSIONS,
+    models: Collection[str] | None = None,
 ) -> HandshakeInfo:
     """Check a handshake; return what it asked for or raise :class:`HandshakeError`.
 
@@ -101,6 +102,7 @@ def validate_handshake(
         api_key: The expected ``api-key``; ``None`` accepts any non-empty key.
         token: The expected bearer (and ``agent-access-token``); ``None`` accepts any.
         api_versions: Accepted ``api-version`` values.
+        models: Accepted ``model`` values in model mode; ``None`` accepts any.
     """
     key = (headers.get("api-key", "") or query.get("api-key", "")).strip()
     authorization = (headers.get("Authorization", "") or query.get("authorization", "")).strip()
@@ -162,11 +164,21 @@ def validate_handshake(
             )
     else:
         mode = "model"
-        if not query.get("model"):
+        model = query.get("model")
+        if not model:
             raise HandshakeError(
                 400,
                 "BadRequest",
                 "Either a model or agent-name and agent-project-name is required.",
+            )
+        if models is not None and model not in models:
+            # The status and code the service uses are inferred (docs/emulator.md).
+            raise HandshakeError(
+                400,
+                "BadRequest",
+                f"The model '{model}' is not supported by Voice Live. Supported models: "
+                f"{', '.join(sorted(models))}. (Emulator: add more with the models option "
+                "or --model.)",
             )
 
     if bearer:

@@ -18,6 +18,7 @@ from .invocations import voice_invocation
 from .items import truncate
 from .replies import decide_reply, reply_user_text
 from .response import ResponseRecord, ResponseRun
+from .schema import SchemaError, check_response_create
 
 if TYPE_CHECKING:
     from .session import EmulatedSession
@@ -61,15 +62,14 @@ class Responder:
                 event_id=event.get("event_id"),
             )
             return
-        params = event.get("response") or {}
-        if not isinstance(params, dict):
+        try:
+            check_response_create(event)
+        except SchemaError as exc:
             await session.send_error(
-                "Invalid 'response': expected an object.",
-                code="invalid_value",
-                param="response",
-                event_id=event.get("event_id"),
+                str(exc), code=exc.code, param=exc.param, event_id=event.get("event_id")
             )
             return
+        params = event.get("response") or {}
         additional = event.get("additional_instructions")
         self.start(
             params, additional_instructions=additional if isinstance(additional, str) else None

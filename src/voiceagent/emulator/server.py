@@ -9,6 +9,8 @@ from types import TracebackType
 
 from aiohttp import web
 
+from voiceagent.protocol.names import VOICE_LIVE_MODELS
+
 from .conversations import Conversation, ConversationStore
 from .faults import Faults
 from .handshake import SUPPORTED_API_VERSIONS, HandshakeError, validate_handshake
@@ -47,6 +49,9 @@ class Emulator:
         faults: Faults for the connections opened from now on (``None``: no faults); the
             :attr:`faults` attribute can be reassigned at any time, ``None`` included.
         api_versions: Accepted ``api-version`` values.
+        models: Model names accepted in model mode besides the documented Voice Live models
+            (``voiceagent.protocol.names.VOICE_LIVE_MODELS``); another name is refused at the
+            handshake with HTTP 400.
         audio_chunk_ms: Audio per ``response.audio.delta``, in ms (50-100 like the service).
         ms_per_char: Speaking rate of the synthetic voice (65 ms per character, ~150 words/min).
         max_frame_bytes: Largest client frame accepted; larger frames get an ``error`` event.
@@ -99,6 +104,7 @@ class Emulator:
         port: int = 0,
         faults: Faults | None = None,
         api_versions: Collection[str] = SUPPORTED_API_VERSIONS,
+        models: Collection[str] = (),
         audio_chunk_ms: int = 100,
         ms_per_char: float = 65.0,
         max_frame_bytes: int = DEFAULT_MAX_FRAME_BYTES,
@@ -135,6 +141,7 @@ class Emulator:
         self.port = port
         self.faults: Faults | None = faults
         self.api_versions = frozenset(api_versions)
+        self.models = VOICE_LIVE_MODELS | frozenset(models)
         self.settings = SessionSettings(
             realtime=realtime,
             speed=speed,
@@ -319,6 +326,7 @@ class Emulator:
                 api_key=self.api_key,
                 token=self.token,
                 api_versions=self.api_versions,
+                models=self.models,
             )
         except HandshakeError as exc:
             # Log the refusal, never the credentials or the query (it may hold a token).

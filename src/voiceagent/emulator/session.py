@@ -27,6 +27,7 @@ from .input_audio import InputAudio
 from .items import ItemHandlers
 from .responder import Responder
 from .response import ResponseRecord, SessionClosedError
+from .schema import SchemaError, check_session_update
 from .script import AgentScript
 from .session_config import ConfigError, default_config, merge_update
 from .settings import DEFAULT_MAX_FRAME_BYTES, SessionSettings
@@ -330,6 +331,13 @@ class EmulatedSession:
         return view
 
     async def _on_session_update(self, event: dict[str, Any]) -> None:
+        try:
+            check_session_update(event)
+        except SchemaError as exc:
+            await self.send_error(
+                str(exc), code=exc.code, param=exc.param, event_id=event.get("event_id")
+            )
+            return
         try:
             self.config = merge_update(self.config, event.get("session") or {})
         except ConfigError as exc:

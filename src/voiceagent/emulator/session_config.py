@@ -75,8 +75,8 @@ def merge_update(current: dict[str, Any], update: dict[str, Any]) -> dict[str, A
     """Return the config after ``session.update {session: update}``; raise :class:`ConfigError`.
 
     Top-level fields replace the current ones; ``turn_detection`` is merged over the defaults of
-    its type (``null`` disables it). Unknown fields are kept and echoed, as the emulator does not
-    know every field the service accepts.
+    its type (``null`` disables it). Unknown and mistyped fields were refused before
+    (:func:`.schema.check_session_update`).
     """
     if not isinstance(update, dict):
         raise ConfigError("session", "session must be an object")

@@ -5,8 +5,11 @@ from __future__ import annotations
 __all__ = [
     "MODALITIES",
     "OPENAI_VOICES",
+    "RESPONSE_CREATE_FIELDS",
     "SERVER_EVENT_TYPES",
+    "SESSION_FIELDS",
     "TURN_DETECTION_TYPES",
+    "VOICE_LIVE_MODELS",
     "VOICE_TYPES",
 ]
 
@@ -102,3 +105,76 @@ VOICE_TYPES: tuple[str, ...] = ("openai", "azure-standard", "azure-custom", "azu
 
 MODALITIES: tuple[str, ...] = ("text", "audio", "animation", "avatar")
 """``modalities`` values."""
+
+SESSION_FIELDS: frozenset[str] = frozenset(
+    (
+        "animation",
+        "avatar",
+        "include",
+        "input_audio_echo_cancellation",
+        "input_audio_format",
+        "input_audio_noise_reduction",
+        "input_audio_sampling_rate",
+        "input_audio_transcription",
+        "instructions",
+        "interim_response",
+        "max_response_output_tokens",
+        "metadata",
+        "modalities",
+        "model",
+        "output_audio_format",
+        "output_audio_timestamp_types",
+        "parallel_tool_calls",
+        "reasoning_effort",
+        "temperature",
+        "tool_choice",
+        "tools",
+        "turn_detection",
+        "voice",
+    )
+)
+"""Fields of a ``session.update``'s ``session`` (the SDK's ``RequestSession``, 1.3.1)."""
+
+RESPONSE_CREATE_FIELDS: frozenset[str] = frozenset(
+    (
+        "append_input_items",
+        "cancel_previous",
+        "commit",
+        "input_items",
+        "instructions",
+        "interim_response",
+        "invoke_input",
+        "max_output_tokens",
+        "metadata",
+        "modalities",
+        "output_audio_format",
+        "pre_generated_assistant_message",
+        "reasoning_effort",
+        "temperature",
+        "tool_choice",
+        "tools",
+        "voice",
+    )
+)
+"""Fields of a ``response.create``'s ``response`` (the SDK's ``ResponseCreateParams``, 1.3.1)."""
+
+VOICE_LIVE_MODELS: frozenset[str] = frozenset(
+    (
+        "gpt-realtime",
+        "gpt-realtime-mini",
+        "gpt-4o-realtime-preview",
+        "gpt-4o-mini-realtime-preview",
+        "gpt-4o",
+        "gpt-4o-mini",
+        "gpt-4.1",
+        "gpt-4.1-mini",
+        "gpt-4.1-nano",
+        "gpt-5",
+        "gpt-5-mini",
+        "gpt-5-nano",
+        "gpt-5-chat",
+        "phi4-mm-realtime",
+        "phi4-mini",
+    )
+)
+"""Model names Microsoft's Voice Live docs list (supported models, realtime and cascaded)."""
