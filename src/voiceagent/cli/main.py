@@ -85,6 +85,17 @@ def build_parser() -> argparse.ArgumentParser:
         add_help=False,
     )
     sub.add_parser("devices", help="list audio devices", parents=[common])
+    from . import serve
+
+    serve.add_arguments(
+        sub.add_parser(
+            "serve",
+            help="a web page to talk to your agent in the browser (one conversation per tab)",
+            description="Serve the voice page at / and its WebSocket at /ws, with run's "
+            "connection settings. The key or token never leaves this process.",
+            parents=[common],
+        )
+    )
     return parser
 
 
@@ -126,6 +137,10 @@ def main(argv: list[str] | None = None) -> int:
             from .run import run_command
 
             return run_command(args, argv[argv.index("run") + 1 :])
+        if args.command == "serve":
+            from .serve import serve_command
+
+            return serve_command(args)
         if args.command == "demo":
             from .demo import demo_command
 

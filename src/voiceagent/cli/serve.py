@@ -1,0 +1,143 @@
+"""``voiceagent serve``: the browser page and its WebSocket, one conversation per tab.
+
+The same connection flags, environment and ``.env`` as ``voiceagent run``; the key or token
+stays in this process (the page talks to this server only).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import ipaddress
+import signal
+import sys
+from collections.abc import AsyncIterator
+from typing import Any
+
+from .run import _SAMPLE_FLAGS, _agent, _credential
+from .settings import ENV, MissingSettings, RunSettings, read_env, resolve
+
+__all__ = ["add_arguments", "serve_command"]
+
+QUOTA_WARNING = (
+    "voiceagent serve: WARNING: listening on {host}, beyond this machine, with no "
+    "authorization: anyone who can reach http://{host}:{port}/ can talk to the agent and "
+    "spends your Azure quota. Put it behind your own authentication (see docs/browser.md: "
+    "the authorize hook) or bind to 127.0.0.1."
+)
+
+
+def add_arguments(serve: argparse.ArgumentParser) -> None:
+    """Add the ``serve`` flags: ``run``'s connection settings plus the server's own."""
+    samples = serve.add_argument_group("Azure samples' settings (flag > environment > .env)")
+    for name, text in _SAMPLE_FLAGS:
+        variables = "/".join(ENV[name])
+        samples.add_argument(
+            "--" + name.replace("_", "-"), dest=name, default=None, help=f"{text} [{variables}]"
+        )
+    samples.add_argument(
+        "--use-token-credential",
+        action="store_true",
+        help="model mode: Microsoft Entra ID (DefaultAzureCredential) instead of an API key",
+    )
+    ours = serve.add_argument_group("server")
+    ours.add_argument(
+        "--emulator", action="store_true", help="serve an embedded local emulator (no Azure)"
+    )
+    ours.add_argument("--greeting", default=None, help="'llm' (the agent greets) or a TEXT to say")
+    ours.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
+    ours.add_argument("--port", type=int, default=8080, help="port (8080; 0 = any free port)")
+    ours.add_argument(
+        "--allow-origin",
+        action="append",
+        default=[],
+        metavar="ORIGIN",
+        help="also accept conversations from pages of this origin (https://app.example.com); "
+        "repeatable. The page's own origin is always accepted",
+    )
+    ours.add_argument(
+        "--max-conversations", type=int, default=50, help="conversations at once (50)"
+    )
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+@contextlib.asynccontextmanager
+async def _endpoint(settings: RunSettings) -> AsyncIterator[str]:
+    if not settings.emulator:
+        yield settings.get("endpoint") or ""
+        return
+    from voiceagent.emulator import Emulator
+
+    async with Emulator(realtime=True, always_transcribe=True) as emulator:
+        yield emulator.endpoint
+
+
+def _factory(args: argparse.Namespace, settings: RunSettings, endpoint: str) -> Any:
+    from voiceagent import InputTranscription, SessionFactory, SessionOptions
+
+    fields: dict[str, Any] = {"input_transcription": InputTranscription(model="azure-speech")}
+    if settings.get("voice"):
+        fields["voice"] = settings.get("voice")
+    if settings.get("instructions"):
+        fields["instructions"] = settings.get("instructions")
+    notes: list[str] = []
+    return SessionFactory(
+        endpoint,
+        _agent(settings),
+        credential=_credential(settings, endpoint, notes),
+        options=SessionOptions(**fields),
+        model=settings.get("model") if settings.mode == "model" else None,
+        greeting=args.greeting,
+    )
+
+
+async def _serve(args: argparse.Namespace, settings: RunSettings) -> int:
+    from aiohttp import web
+
+    from voiceagent.serve import ServeLimits, create_app
+
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    async with _endpoint(settings) as endpoint:
+        factory = _factory(args, settings, endpoint)
+        limits = ServeLimits(
+            allowed_origins=tuple(args.allow_origin), max_conversations=args.max_conversations
+        )
+        runner = web.AppRunner(create_app(factory, limits=limits), shutdown_timeout=5)
+        await runner.setup()
+        site = web.TCPSite(runner, args.host, args.port)
+        await site.start()
+        port = runner.addresses[0][1] if runner.addresses else args.port
+        where = "the embedded emulator" if settings.emulator else endpoint
+        print(f"voiceagent serve: open http://{args.host}:{port}/ (talking to {where})", flush=True)
+        if not _is_loopback(args.host):
+            print(QUOTA_WARNING.format(host=args.host, port=port), file=sys.stderr, flush=True)
+        try:
+            await stop.wait()
+        finally:
+            await runner.cleanup()
+            await factory.aclose()
+    return 0
+
+
+def serve_command(args: argparse.Namespace) -> int:
+    """``voiceagent serve``; returns the exit code (2: settings missing or invalid)."""
+    env, origin = read_env()
+    try:
+        settings = resolve(args, env, origin)
+    except MissingSettings as exc:
+        print(f"voiceagent serve: {exc}", file=sys.stderr)
+        return 2
+    return asyncio.run(_serve(args, settings))
