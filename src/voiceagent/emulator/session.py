@@ -31,6 +31,7 @@ from .schema import SchemaError, check_session_update
 from .script import AgentScript
 from .session_config import ConfigError, default_config, merge_update
 from .settings import DEFAULT_MAX_FRAME_BYTES, SessionSettings
+from .text_input import TextInputHandlers
 from .transport import Transport
 
 __all__ = ["DEFAULT_MAX_FRAME_BYTES", "EmulatedSession", "SessionSettings"]
@@ -46,8 +47,6 @@ _UNSUPPORTED = frozenset(
         "input_audio.turn.end",
         "input_audio.turn.cancel",
         "input_audio.clear",
-        "input_text.delta",
-        "input_text.done",
         "transcription_session.update",
     }
 )
@@ -110,6 +109,7 @@ class EmulatedSession:
         self.responses: list[ResponseRecord] = self.responder.records
         self.input_audio = InputAudio(self)
         self.items = ItemHandlers(self)
+        self.text_input = TextInputHandlers(self)
         self._transport = Transport(
             ws,
             request,
@@ -130,6 +130,9 @@ class EmulatedSession:
             "response.create": self.responder.on_create,
             "response.cancel": self.responder.on_cancel,
             "output_audio_buffer.clear": self._on_output_clear,
+            "input_text.delta": self.text_input.on_delta,
+            "input_text.done": self.text_input.on_done,
+            "mcp_approval_response": self.text_input.on_mcp_approval_response,
         }
 
     # -- observation -------------------------------------------------------------------------
