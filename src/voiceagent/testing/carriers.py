@@ -74,6 +74,8 @@ class FakeCarrierCall:
         """``len(played)`` at each clear/StopAudio: where the caller stopped hearing."""
         self.received: list[dict[str, Any]] = []
         """Every message the server sent, in order."""
+        self.ticks = 0
+        """20 ms playout ticks run so far."""
         self.closed_by_server = asyncio.Event()
         """Set when the server closed the media socket (it hung up)."""
 
@@ -126,6 +128,16 @@ class FakeCarrierCall:
                 await self._progress.wait_for(lambda: self.played_ms >= ms)
 
         await asyncio.wait_for(heard(), timeout)
+
+    async def wait_ticks(self, n: int, timeout: float = 10.0) -> None:
+        """Return after ``n`` more 20 ms playout ticks (the line kept playing meanwhile)."""
+        target = self.ticks + n
+
+        async def ticked() -> None:
+            async with self._progress:
+                await self._progress.wait_for(lambda: self.ticks >= target)
+
+        await asyncio.wait_for(ticked(), timeout)
 
     async def wait_for_message(self, predicate: Any, timeout: float = 10.0) -> dict[str, Any]:
         """Return the first message from the server (past or future) ``predicate`` accepts."""
@@ -248,6 +260,9 @@ class FakeCarrierCall:
             if playing:
                 await self._play(step)
                 playing = self._buffered_bytes > 0
+            self.ticks += 1
+            async with self._progress:
+                self._progress.notify_all()
 
     async def _play(self, step: int) -> None:
         want = step
