@@ -52,6 +52,29 @@ _UNSUPPORTED = frozenset(
 )
 
 
+MAX_JSON_DEPTH = 64
+"""Deepest nesting accepted in a client frame (System.Text.Json's default; inferred)."""
+
+_TOO_DEEP = object()
+
+
+def _depth_exceeds(value: Any, limit: int) -> bool:
+    """Whether ``value`` nests deeper than ``limit`` (iterative: any depth is safe)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        if isinstance(node, dict):
+            children: Any = node.values()
+        elif isinstance(node, list):
+            children = node
+        else:
+            continue
+        if depth > limit:
+            return True
+        stack.extend((child, depth + 1) for child in children)
+    return False
+
+
 class EmulatedSession:
     """The server side of one accepted WebSocket, observable by tests.
 
@@ -275,6 +298,14 @@ class EmulatedSession:
             event = json.loads(data)
         except ValueError as exc:
             await self.send_error(f"Invalid JSON: {exc}", code="invalid_json")
+            return
+        except RecursionError:
+            event = _TOO_DEEP
+        if event is _TOO_DEEP or _depth_exceeds(event, MAX_JSON_DEPTH):
+            await self.send_error(
+                f"Invalid JSON: nested deeper than {MAX_JSON_DEPTH} levels.",
+                code="invalid_json",
+            )
             return
         if not isinstance(event, dict) or not isinstance(event.get("type"), str):
             await self.send_error(
