@@ -73,7 +73,11 @@ async def _write(socket: PageSocket, page: WebAudioBackend) -> None:
 
 
 async def _read(socket: PageSocket, page: WebAudioBackend, limits: ServeLimits) -> str:
-    """Feed the page's frames to the bridge until the socket closes; returns why it stopped."""
+    """Feed the page's frames to the bridge until the socket closes or the page breaks a limit.
+
+    Returns why it stopped; a closed socket has already been reported to the bridge (and so to
+    the session) with :meth:`~WebAudioBackend.peer_closed`.
+    """
     rate = _RateLimit(limits.messages_per_second, limits.burst_seconds)
     malformed = 0
     while (message := await socket.receive()) is not None:
@@ -96,6 +100,7 @@ async def _read(socket: PageSocket, page: WebAudioBackend, limits: ServeLimits) 
             page.send_control(framing.error_message(str(exc)))
             if malformed >= _MAX_MALFORMED:
                 return "the page sent too many malformed frames"
+    page.peer_closed("the tab closed")
     return "the tab closed"
 
 
@@ -150,7 +155,7 @@ async def hold_conversation(
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(session.aclose(), 10)
         page.send_control(framing.closed_message(reason))
-        await page.stop()
+        page.finish()
         with contextlib.suppress(Exception):
             await asyncio.wait_for(writer, 5)
         writer.cancel()
@@ -170,7 +175,6 @@ async def _converse(
             {reader, starting}, timeout=limits.max_conversation_s, return_when="FIRST_COMPLETED"
         )
         if reader in done:
-            page.peer_closed(reader.result())
             with contextlib.suppress(Exception):
                 await starting
             return reader.result()
@@ -184,7 +188,6 @@ async def _converse(
             {reader, ended}, timeout=remaining, return_when="FIRST_COMPLETED"
         )
         if reader in done:
-            page.peer_closed(reader.result())
             ended.cancel()
             return reader.result()
         if ended in done:

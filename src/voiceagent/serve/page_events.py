@@ -27,7 +27,9 @@ def forward_to_page(session: VoiceAgentSession, page: WebAudioBackend) -> None:
         state("agent_speaking")
 
     def on_user_text(event: Any) -> None:
-        text = field_of(event, "transcript") or ""
+        text = (field_of(event, "transcript") or "").strip()
+        if not text:
+            return  # nothing was understood: no empty bubble
         page.send_control(
             framing.caption_message("user", field_of(event, "item_id"), text, final=True)
         )

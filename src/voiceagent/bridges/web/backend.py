@@ -56,7 +56,8 @@ class WebAudioBackend:
         self._out: collections.deque[bytes | str] = collections.deque()
         self._queued_bytes = 0
         self._wakeup = asyncio.Event()
-        self._finished = False
+        self._stopped = False  # the session is done with the audio
+        self._finished = False  # nothing more goes to the page
         self._item: str | None = None
         self._played: dict[str, int] = {}
         self._sent_total = 0
@@ -80,7 +81,7 @@ class WebAudioBackend:
 
     def play(self, item_id: str, pcm: bytes) -> None:
         """Queue ``pcm`` for the page, announcing ``item_id`` when it changes."""
-        if self._finished or not pcm:
+        if self._stopped or self._finished or not pcm:
             return
         if item_id != self._item:
             self._item = item_id
@@ -115,9 +116,13 @@ class WebAudioBackend:
         return not self._page_idle
 
     async def stop(self) -> None:
-        """End the outgoing stream: :meth:`next_outgoing` returns None once drained."""
-        self._finished = True
+        """No more audio; control messages (``closed``) still go out until :meth:`finish`."""
+        self._stopped = True
         self._flush_acked.set()
+
+    def finish(self) -> None:
+        """Called by the transport: end the outgoing stream once what is queued has been sent."""
+        self._finished = True
         self._wakeup.set()
 
     # -- the transport's side -----------------------------------------------------------------
@@ -176,7 +181,7 @@ class WebAudioBackend:
 
     def peer_closed(self, reason: str) -> None:
         """The socket went away: stop sending and tell the session (it closes)."""
-        self._finished = True
+        self._stopped = self._finished = True
         self._flush_acked.set()
         self._wakeup.set()
         if self._listener is not None:
