@@ -22,18 +22,14 @@ from collections.abc import Callable
 
 from ..errors import AudioError
 from .base import AudioListener, wait_until_ready
+from .clock import BlockClock, OutputBlock, PacedOutput, silence
 from .format import AudioFormat
 
 __all__ = ["MemoryAudio"]
 
 log = logging.getLogger(__name__)
 
-_Segment = tuple[str, int, int]  # item id, first byte, end byte within a block
-_Block = tuple[bytes, tuple[_Segment, ...]]  # what one tick played, and whose audio it was
-
-# Ticks the clock may run back-to-back to catch up after the event loop was busy; beyond this
-# the memory device "drops" time as a real one would overrun.
-_MAX_CATCH_UP_TICKS = 5
+_Block = tuple[bytes, tuple[tuple[str, int, int], ...]]  # one tick's output, and whose it was
 
 
 class MemoryAudio:
@@ -75,10 +71,7 @@ class MemoryAudio:
         self._task: asyncio.Task[None] | None = None
         self._input = bytearray()
         self._input_waiters: list[asyncio.Future[None]] = []
-        self._queue: deque[tuple[str, bytes]] = deque()
-        self._queue_offset = 0  # bytes of _queue[0] already played
-        self._played: dict[str, int] = {}
-        self._played_total = 0
+        self._output = PacedOutput(self.format)
         self._first_tick: dict[str, int] = {}  # tick that played an item's first frame
         self._blocks: deque[_Block] = deque()
         self._silence = b""
@@ -89,14 +82,18 @@ class MemoryAudio:
     # --- scripting -----------------------------------------------------------------------
 
     def feed(self, pcm: bytes) -> None:
-        """Queue microphone audio (PCM16 mono at the session rate) after what is queued."""
-        if len(pcm) % 2:
+        """Queue microphone audio after what is queued.
+
+        PCM16 mono at the session rate, or in the format ``start`` got (G.711 bytes for a
+        native format).
+        """
+        if len(pcm) % self.format.bytes_per_frame:
             raise ValueError("PCM16 audio must have an even number of bytes")
         self._input += pcm
 
     def feed_silence(self, ms: float) -> None:
         """Queue ``ms`` milliseconds of digital silence on the microphone."""
-        self._input += bytes(self.format.ms_to_frames(ms) * 2)
+        self._input += silence(self.format, self.format.ms_to_frames(ms))
 
     async def wait_input_consumed(self, timeout: float | None = None) -> None:
         """Wait until every fed microphone byte has been delivered to the session."""
@@ -114,7 +111,7 @@ class MemoryAudio:
     async def wait_heard(self, ms: float, timeout: float | None = None) -> None:
         """Wait until at least ``ms`` of assistant audio has been played in all."""
         frames = self.format.ms_to_frames(ms)
-        await self._wait(lambda: self._played_total >= frames, timeout)
+        await self._wait(lambda: self._output.played_total >= frames, timeout)
 
     async def _wait(self, predicate: Callable[[], bool], timeout: float | None) -> None:
         if predicate():
@@ -166,7 +163,7 @@ class MemoryAudio:
         share one buffer).
         """
         kept = sum(len(b) for b, _ in self._blocks if b is not self._silence)
-        queued = sum(len(pcm) for _, pcm in self._queue) - self._queue_offset
+        queued = self._output.queued_frames * self.format.bytes_per_frame
         return kept + queued + len(self._input)
 
     # --- AudioBackend --------------------------------------------------------------------
@@ -176,8 +173,9 @@ class MemoryAudio:
         if self._task is not None:
             raise AudioError("MemoryAudio already started")
         block = self._block_frames or fmt.block_frames
-        self.format = AudioFormat(sample_rate=fmt.sample_rate, block_frames=block)
-        self._silence = bytes(self.format.block_bytes)
+        self.format = AudioFormat(fmt.sample_rate, block, fmt.encoding)
+        self._output = PacedOutput(self.format)
+        self._silence = self._output.silence_block
         keep = None
         if self.keep_seconds is not None:
             keep = math.ceil(self.keep_seconds * fmt.sample_rate / block)
@@ -187,22 +185,20 @@ class MemoryAudio:
 
     def play(self, item_id: str, pcm: bytes) -> None:
         """Queue assistant audio."""
-        if pcm:
-            self._queue.append((item_id, pcm))
+        self._output.push(item_id, pcm)
 
     def flush(self) -> None:
         """Drop everything queued; the next tick is silent."""
-        self._queue.clear()
-        self._queue_offset = 0
+        self._output.flush()
 
     def played_frames(self, item_id: str) -> int:
         """Frames of ``item_id`` the virtual speaker played."""
-        return self._played.get(item_id, 0)
+        return self._output.played_frames(item_id)
 
     @property
     def is_playing(self) -> bool:
         """True while assistant audio is queued."""
-        return bool(self._queue)
+        return self._output.is_playing
 
     async def stop(self) -> None:
         """Stop the clock (idempotent)."""
@@ -215,20 +211,10 @@ class MemoryAudio:
     # --- the clock -----------------------------------------------------------------------
 
     async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
-        period = self.format.block_frames / self.format.sample_rate / self.speed
+        clock = BlockClock(self.format.block_ms / 1000.0, speed=self.speed)
         assert self._listener is not None
         await wait_until_ready(self._listener)  # scripted input waits for the session
-        next_tick = loop.time()
-        while True:
-            late_ticks = 0
-            while loop.time() >= next_tick and late_ticks < _MAX_CATCH_UP_TICKS:
-                self._tick()
-                next_tick += period
-                late_ticks += 1
-            if late_ticks == _MAX_CATCH_UP_TICKS:
-                next_tick = loop.time() + period
-            await asyncio.sleep(max(0.0, next_tick - loop.time()))
+        await clock.run(self._tick)
 
     def _tick(self) -> None:
         assert self._listener is not None
@@ -244,32 +230,14 @@ class MemoryAudio:
                         fut.set_result(None)
                 self._input_waiters.clear()
         elif self._silence_when_idle:
-            self._listener.on_input(bytes(block_bytes))
-        self._play_block(block_bytes)
+            self._listener.on_input(self._silence)
+        self._record(self._output.tick())
 
-    def _play_block(self, block_bytes: int) -> None:
-        out = bytearray()
-        segments: list[_Segment] = []
-        while self._queue and len(out) < block_bytes:
-            item_id, pcm = self._queue[0]
-            start = self._queue_offset
-            take = min(len(pcm) - start, block_bytes - len(out))
-            segments.append((item_id, len(out), len(out) + take))
-            out += pcm[start : start + take]
-            self._played[item_id] = self._played.get(item_id, 0) + take // 2
-            self._played_total += take // 2
+    def _record(self, block: OutputBlock) -> None:
+        for item_id, _, _ in block.segments:
             self._first_tick.setdefault(item_id, self.ticks)
-            if start + take == len(pcm):
-                self._queue.popleft()
-                self._queue_offset = 0
-            else:
-                self._queue_offset = start + take
-        if segments:
-            out += bytes(block_bytes - len(out))
-            self._blocks.append((bytes(out), tuple(segments)))
-        else:
-            self._blocks.append((self._silence, ()))
-        if segments and not self._queue:
+        self._blocks.append((block.data, block.segments) if block.data else (self._silence, ()))
+        if block.drained:
             assert self._listener is not None
             self._listener.on_playback_idle()
         for predicate, fut in self._tick_waiters:

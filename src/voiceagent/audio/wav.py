@@ -2,10 +2,10 @@
 
 :class:`WavAudio` behaves like a duplex sound card whose clock it simulates: every tick (one block
 of ``AudioFormat.block_frames``) it sends the next microphone block and takes the next output
-block from a :class:`~voiceagent.audio.jitter.PlaybackQueue`, the same queue the PortAudio backend
-uses. So ``flush`` cuts the output at the same place a real device would, ``played_frames``
-counts what that device would have played, and the output file is exactly what would have been
-heard, barge-in cuts and fades included.
+block from a :class:`~voiceagent.audio.clock.PacedOutput`, the paced output every virtual
+device and bridge shares. So ``flush`` cuts the output at the same place a real device would,
+``played_frames`` counts what that device would have played, and the output file is exactly
+what would have been heard, barge-in cuts and fades included.
 
 The clock starts at ``start``, or, when the listener is a
 :class:`~voiceagent.audio.ReadyAwareListener`, once its ``wait_ready()`` returns,
@@ -32,15 +32,15 @@ import numpy.typing as npt
 
 from ..errors import AudioError
 from .base import AudioListener, wait_until_ready
+from .clock import BlockClock, PacedOutput
 from .format import AudioFormat
-from .jitter import PlaybackQueue
 from .wav_file import WavInfo, inspect_wav, read_wav
 
 __all__ = ["WavAudio", "read_wav"]
 
 logger = logging.getLogger(__name__)
 
-_RESYNC_S = 0.2
+_RESYNC_S = 0.2  # real time: a clock this late (the loop was blocked) drops time, no burst
 
 
 class WavAudio:
@@ -105,13 +105,12 @@ class WavAudio:
         self._prebuffer_ms = prebuffer_ms
         self._fade_ms = fade_ms
         self._fmt = AudioFormat()
-        self._queue = PlaybackQueue(max_frames=1)
+        self._output = PacedOutput(self._fmt)
         self._listener: AudioListener | None = None
         self._input: npt.NDArray[np.int16] | None = None
         self._input_pos = 0
         self._writer: wave.Wave_write | None = None
         self._task: asyncio.Task[None] | None = None
-        self._wake = asyncio.Event()
         self._input_done = asyncio.Event()
         self._frames_written = 0
         self._ticks = 0
@@ -127,12 +126,12 @@ class WavAudio:
             raise AudioError("WavAudio.start() called twice; call stop() first")
         self._fmt = fmt
         self._listener = listener
-        self._queue = PlaybackQueue(
+        self._output = PacedOutput(
+            fmt,
+            prebuffer_ms=self._prebuffer_ms,
+            fade_ms=self._fade_ms,
             max_frames=fmt.ms_to_frames(3_600_000),
-            prebuffer_frames=fmt.ms_to_frames(self._prebuffer_ms),
-            fade_frames=fmt.ms_to_frames(self._fade_ms),
         )
-        self._wake = asyncio.Event()
         self._input_done = asyncio.Event()
         self._input_pos = 0
         if self.input_path is not None:
@@ -182,75 +181,68 @@ class WavAudio:
 
     def play(self, item_id: str, pcm: bytes) -> None:
         """Queue assistant audio for the virtual speaker; never blocks."""
-        samples = np.frombuffer(pcm, dtype="<i2", count=len(pcm) // 2).astype(np.int16)
-        self._queue.push(item_id, samples)
-        self._wake.set()
+        self._output.push(item_id, pcm)
 
     def flush(self) -> None:
         """Barge-in: drop queued audio; the next tick is silent after a <= 5 ms fade."""
-        self._queue.flush()
+        self._output.flush()
 
     def played_frames(self, item_id: str) -> int:
         """Frames of ``item_id`` the virtual speaker has played."""
-        return self._queue.played_frames(item_id)
+        return self._output.played_frames(item_id)
 
     @property
     def is_playing(self) -> bool:
         """True while queued audio remains."""
-        return self._queue.is_playing
+        return self._output.is_playing
 
     async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
-        block = self._fmt.block_frames
-        period = self._fmt.block_ms / 1000.0
-        out = np.zeros(block, dtype=np.int16)
-        silence = bytes(self._fmt.block_bytes)
+        output = self._output
+        clock = BlockClock(self._fmt.block_ms / 1000.0, max_catch_up=self._catch_up())
         assert self._listener is not None
         await wait_until_ready(self._listener)  # a scripted microphone waits for the session
-        next_tick = loop.time()
-        was_playing = False
+        clock.reset()
         while True:
             input_left = self._input is not None and self._input_pos < len(self._input)
-            playing = self._queue.is_playing
-            if not self.realtime and (input_left or playing):
+            if not self.realtime and (input_left or output.is_playing):
                 await asyncio.sleep(0)  # fast: yield so the network side keeps up
-                next_tick = loop.time()
+                self._tick()
+                clock.reset()
             elif not self.realtime and (self._input is None or self.after_input == "end"):
-                self._wake.clear()  # fast and idle: nothing to do until the next play()
-                if not self._queue.is_playing:
-                    await self._wake.wait()
-                next_tick = loop.time()
-                continue
+                await output.wait_queued()  # fast and idle: nothing to do until the next play()
+                clock.reset()
             else:
-                next_tick += period
-                delay = next_tick - loop.time()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-                elif delay < -_RESYNC_S:  # the loop was blocked: don't burst to catch up
-                    next_tick = loop.time()
-            listener = self._listener
-            assert listener is not None
-            self._ticks += 1
-            if self._input is not None:
-                if input_left:
-                    chunk = self._input[self._input_pos : self._input_pos + block]
-                    self._input_pos += len(chunk)
-                    _deliver(listener, chunk.tobytes())
-                    if self._input_pos >= len(self._input):
-                        self._input_done.set()
-                elif self.after_input == "silence":
-                    _deliver(listener, silence)
-            drained = self._queue.read_into(out)
-            audible = playing or was_playing or bool(out.any())
-            if self._writer is not None and (self.silence_between_turns or audible):
-                self._writer.writeframesraw(out.tobytes())
-                self._frames_written += block
-            was_playing = playing and not drained
-            if drained:
-                try:
-                    listener.on_playback_idle()
-                except Exception:
-                    logger.exception("listener.on_playback_idle raised")
+                for _ in range(await clock.due()):
+                    self._tick()
+
+    def _catch_up(self) -> int:
+        return max(1, round(_RESYNC_S * 1000.0 / self._fmt.block_ms))
+
+    def _tick(self) -> None:
+        listener = self._listener
+        assert listener is not None
+        self._ticks += 1
+        if self._input is not None:
+            block = self._fmt.block_frames
+            if self._input_pos < len(self._input):
+                chunk = self._input[self._input_pos : self._input_pos + block]
+                self._input_pos += len(chunk)
+                _deliver(listener, chunk.tobytes())
+                if self._input_pos >= len(self._input):
+                    self._input_done.set()
+            elif self.after_input == "silence":
+                _deliver(listener, self._output.silence_block)
+        was_playing = self._output.is_playing
+        played = self._output.tick()
+        audible = bool(played.data) or was_playing
+        if self._writer is not None and (self.silence_between_turns or audible):
+            self._writer.writeframesraw(played.data or self._output.silence_block)
+            self._frames_written += self._fmt.block_frames
+        if played.drained:
+            try:
+                listener.on_playback_idle()
+            except Exception:
+                logger.exception("listener.on_playback_idle raised")
 
 
 def _deliver(listener: AudioListener, pcm: bytes) -> None:
