@@ -3,11 +3,14 @@
 Assistant turns record what the user *heard*: when the user interrupted, ``text`` is the heard
 part and ``full_text`` what the agent would have said. With a ``path``, the log is also written
 as JSON Lines (one ``{"kind": "session"}`` line per connection, one ``{"kind": "turn"}`` line
-per turn), flushed per line so nothing already said is lost if the app dies.
+per turn). Lines are written by one writer thread (:mod:`.writer`), never on the event loop,
+each handed to the kernel as soon as it is queued, so nothing already said is lost if the app
+dies; :meth:`ConversationLog.close` writes what is left.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -18,6 +21,7 @@ from typing import Any, Literal
 
 from ..errors import ConfigError
 from ..events import AgentInfo
+from .writer import LogWriter
 
 __all__ = ["ConversationLog", "SessionInfo", "Turn"]
 
@@ -64,7 +68,7 @@ class ConversationLog:
         self.turns: list[Turn] = []
         self.metrics: list[dict[str, Any]] = []
         """Per-turn latency figures (see ``voiceagent.observe.metrics``), oldest first."""
-        self._write_failed = False
+        self._writer = LogWriter(self.path, self._write_failed) if self.path is not None else None
 
     def add_session(self, info: SessionInfo) -> None:
         """Record a (re)connected session's metadata."""
@@ -96,32 +100,43 @@ class ConversationLog:
             lines.append(f"{t.role}: {t.text}{mark}")
         return "\n".join(lines)
 
+    def close(self) -> None:
+        """Write the queued lines and close the file (blocks until written).
+
+        A later turn reopens the file. Sessions call it (through :meth:`aclose`) when they close.
+        """
+        if self._writer is not None:
+            self._writer.close()
+
+    async def aclose(self) -> None:
+        """:meth:`close` without blocking the event loop."""
+        if self._writer is not None:
+            await asyncio.get_running_loop().run_in_executor(None, self._writer.close)
+
+    async def written(self) -> None:
+        """Return once every line added so far is on disk (handed to the kernel).
+
+        The session waits for it before telling handlers a turn was logged, so a turn a
+        handler saw survives the process being killed the next instant.
+        """
+        writer = self._writer
+        if writer is not None and writer.pending:
+            last = writer.appended
+            await asyncio.get_running_loop().run_in_executor(None, writer.wait_written, last)
+
     def _write(self, record: dict[str, Any]) -> None:
-        if self.path is None:
-            return
-        try:
-            _make_private_dir(self.path.parent)
-            # Transcripts are personal data: the file is created readable by its owner only.
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
-            with os.fdopen(fd, "a", encoding="utf-8") as f:
-                f.write(json.dumps(record, ensure_ascii=False) + "\n")
-        except OSError as exc:
-            # A full disk must not stop the conversation; the turn stays in memory. Said once,
-            # not once per line.
-            if not self._write_failed:
-                self._write_failed = True
-                log.error(
-                    "could not write the conversation log to %s (%s); turns are kept in memory "
-                    "(ConversationLog.turns) only from now on",
-                    self.path,
-                    exc,
-                )
+        if self._writer is not None:
+            self._writer.append(json.dumps(record, ensure_ascii=False))
 
-
-def _make_private_dir(directory: Path) -> None:
-    """Create ``directory`` (and parents) 0700; an existing one is left as it is."""
-    if not directory.is_dir():
-        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    def _write_failed(self, exc: OSError) -> None:
+        # A full disk must not stop the conversation; the turn stays in memory. Said once
+        # (the writer stops after the first failure), not once per line.
+        log.error(
+            "could not write the conversation log to %s (%s); turns are kept in memory "
+            "(ConversationLog.turns) only from now on",
+            self.path,
+            exc,
+        )
 
 
 def _check_path(path: str | Path) -> Path:

@@ -40,7 +40,7 @@ from ..errors import (
     SessionError,
     VoiceAgentError,
 )
-from ..events import LibraryEvent, Reconnecting, SessionClosed
+from ..events import Reconnecting, SessionClosed
 from ..logcontext import SessionLabel, install_record_factory, labelled, new_local_id
 from ..voicelive.connector import Credential, VoiceLiveConnector
 from ..voicelive.reconnect import should_reconnect
@@ -54,6 +54,7 @@ from .link import Link
 from .microphone import Microphone
 from .playback import Playback
 from .receive import Receiver
+from .responses import ResponseGate
 from .tasks import SessionTasks
 from .turns import TurnTracker
 
@@ -127,8 +128,9 @@ class SessionCore:
         native = native_format_of(audio)  # passed through untouched, both ways
         self.format = native or AudioFormat(sample_rate=options.output_sample_rate)
         self._receiver = Receiver(self._delivery, lambda: self._playback)
+        self._responses = ResponseGate()  # the one owner of "a response is in progress"
         self._playback = Playback(
-            TurnTracker(self.format.sample_rate),
+            TurnTracker(self.format.sample_rate, self._responses),
             OutputDecoder(options.output_audio_format, native=native is not None),
             barge_in,
             self._receiver.service,
@@ -304,6 +306,7 @@ class SessionCore:
         self._delivery.emit(SessionClosed(error=self._failure, reason=self._close_reason))
         self._delivery.stop()  # the delivery task ends after the closed event
         await self._tasks.wait(timeout=2.0)
+        await self.log.aclose()  # the writer thread has written every line
         self._life.to(SessionState.CLOSED)
         self._closed.set()
         log.info("session closed")
@@ -433,10 +436,6 @@ class SessionCore:
 
     def _ready_wire(self) -> Wire | None:
         return self._link.wire if self._life.state is SessionState.READY else None
-
-    def _emit(self, event: LibraryEvent) -> None:
-        """Queue a library event for the handlers (tools and observers publish through it)."""
-        self._delivery.emit(event)
 
     def _report(self, event_type: str, problem: str) -> None:
         self._receiver.report(event_type, problem, "")

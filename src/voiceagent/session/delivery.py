@@ -105,4 +105,6 @@ class Delivery:
                     continue
                 await registry.emit(typed)
             else:
+                if isinstance(item, TurnLogged):
+                    await self.log.written()  # a turn a handler sees is on disk already
                 await registry.emit(item)
