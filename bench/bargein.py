@@ -105,6 +105,12 @@ class TimedListener:
     def on_playback_idle(self) -> None:
         self._listener.on_playback_idle()
 
+    def on_closed(self, reason: str) -> None:
+        self._listener.on_closed(reason)
+
+    def on_error(self, exc: BaseException) -> None:
+        self._listener.on_error(exc)
+
 
 class ProbedAudio(SoundDeviceAudio):
     def __init__(self, probe: Probe, latency: float | str = "low", **options: Any) -> None:

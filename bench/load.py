@@ -4,7 +4,7 @@ Method: ``--emulators`` emulator processes (``python -m voiceagent.emulator``, r
 pacing) run on this machine; this process runs N ``VoiceAgentSession`` objects against them
 (round robin), each with a :class:`LoadDevice`, a virtual sound card on its own 20 ms clock
 (random phase) that, like a device callback, hands one microphone block to the session and
-takes one output block from a :class:`~voiceagent.audio.jitter.PlaybackQueue` per tick. The
+takes one output block from a :class:`~voiceagent.audio.clock.PacedOutput` per tick. The
 microphone plays 1.2 s of speech and 3.8 s of silence, repeated, so the emulator's VAD ends a
 turn every 5 s and streams a reply in real time while the input keeps flowing. For each N, after
 ``--warmup`` seconds, for ``--seconds``:
@@ -46,7 +46,7 @@ from azure.core.credentials import AzureKeyCredential
 
 from voiceagent import VoiceAgentSession
 from voiceagent.audio import AudioFormat, AudioListener
-from voiceagent.audio.jitter import PlaybackQueue
+from voiceagent.audio.clock import BlockClock, PacedOutput
 from voiceagent.emulator.voice import synthesize
 
 RATE = 24000
@@ -77,32 +77,27 @@ class LoadDevice:
     def __init__(self, cycle: list[bytes], totals: Totals) -> None:
         self._cycle = cycle
         self._totals = totals
-        self._queue = PlaybackQueue(max_frames=RATE * 300, prebuffer_frames=RATE * 40 // 1000)
-        self._out = np.zeros(BLOCK, dtype=np.int16)
+        self._fmt = AudioFormat(RATE, BLOCK)
+        self._output = PacedOutput(self._fmt, prebuffer_ms=40, max_frames=RATE * 300)
         self._listener: AudioListener | None = None
         self._task: asyncio.Task[None] | None = None
+        self._tick_no = random.randrange(len(cycle))
         self._item: str | None = None
         self._item_t0 = 0.0
         self._item_frames = 0
 
     async def start(self, fmt: AudioFormat, listener: AudioListener) -> None:
         self._listener = listener
-        self._task = asyncio.create_task(self._clock())
+        clock = BlockClock(BLOCK / RATE, max_catch_up=None)  # a device never skips
+        clock.reset(random.random() * clock.period_s)  # random phase
+        self._task = asyncio.create_task(clock.run(self._tick))
 
-    async def _clock(self) -> None:
-        loop = asyncio.get_running_loop()
+    def _tick(self) -> None:
         assert self._listener is not None
-        period = BLOCK / RATE
-        tick = random.randrange(len(self._cycle))
-        next_at = loop.time() + random.random() * period
-        while True:
-            await asyncio.sleep(max(0.0, next_at - loop.time()))
-            while loop.time() >= next_at:  # a late clock catches up: a device never skips
-                self._listener.on_input(self._cycle[tick % len(self._cycle)])
-                tick += 1
-                if self._queue.read_into(self._out):
-                    self._listener.on_playback_idle()
-                next_at += period
+        self._listener.on_input(self._cycle[self._tick_no % len(self._cycle)])
+        self._tick_no += 1
+        if self._output.tick().drained:
+            self._listener.on_playback_idle()
 
     def play(self, item_id: str, pcm: bytes) -> None:
         now = time.monotonic()
@@ -112,26 +107,26 @@ class LoadDevice:
             due = self._item_t0 + self._item_frames / RATE / self._totals.speed
             self._totals.delivery_ms.append(max(0.0, now - due) * 1000)
         self._item_frames += len(pcm) // 2
-        self._queue.push(item_id, np.frombuffer(pcm, dtype="<i2"))
+        self._output.push(item_id, pcm)
 
     def flush(self) -> None:
-        self._queue.flush()
+        self._output.flush()
         self._item = None
 
     def played_frames(self, item_id: str) -> int:
-        return self._queue.played_frames(item_id)
+        return self._output.played_frames(item_id)
 
     @property
     def is_playing(self) -> bool:
-        return self._queue.is_playing
+        return self._output.is_playing
 
     @property
     def underruns(self) -> int:
-        return self._queue.stats().underruns
+        return self._output.stats().underruns
 
     @property
     def overrun_frames(self) -> int:
-        return self._queue.stats().overrun_frames
+        return self._output.stats().overrun_frames
 
     async def stop(self) -> None:
         if self._task is not None:
