@@ -294,7 +294,9 @@ class InputAudio:
             "type": "message",
             "role": "user",
             "status": "completed",
-            "content": [{"type": "input_audio", "transcript": None}],
+            # Both SDKs' models require ``audio`` on an input_audio part; the committed audio
+            # itself is not echoed back (its size would double the traffic), so it is empty.
+            "content": [{"type": "input_audio", "audio": "", "transcript": None}],
         }
         previous = session.conversation.insert(item)
         await session.send_event(
