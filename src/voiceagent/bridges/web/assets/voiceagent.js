@@ -20,6 +20,7 @@ export const stats = {
   receivedFrames: 0,
   clears: 0,
   clearToSilentMs: [],
+  lastCleared: null,
   captions: [],
   errors: [],
   closedReason: null,
@@ -103,6 +104,7 @@ export class VoiceAgentClient {
       this.clearSentAt.delete(message.seq);
       return;
     }
+    if (message.type === "cleared") stats.lastCleared = message;
     if (message.type === "played") {
       stats.playedFrames = Object.values(message.frames).reduce((a, b) => a + b, 0);
     }

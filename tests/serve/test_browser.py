@@ -1,0 +1,85 @@
+"""The shipped page in a real (headless) Chromium, against the emulator through the server."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+from .browser import chromium, console_errors, require_browser, speech_wav
+from .helpers import served
+
+FOREIGN_PAGE = "<!doctype html><title>elsewhere</title><p>another site</p>"
+
+OPEN_SOCKET = """url => new Promise(resolve => {
+  const ws = new WebSocket(url);
+  ws.onopen = () => { ws.close(); resolve("open"); };
+  ws.onerror = () => resolve("refused");
+})"""
+
+SEND_GARBAGE = """url => new Promise(resolve => {
+  const ws = new WebSocket(url);
+  ws.binaryType = "arraybuffer";
+  const errors = [];
+  ws.onopen = () => {
+    ws.send("not json at all");
+    ws.send('{"type": "played", "frames": {"x": "many"}}');
+    ws.send(new Uint8Array([1, 2, 3]));
+  };
+  ws.onmessage = (e) => {
+    if (typeof e.data !== "string") return;
+    const m = JSON.parse(e.data);
+    if (m.type === "error") errors.push(m.message);
+    if (errors.length === 3) { ws.close(); resolve(errors); }
+  };
+  ws.onclose = () => resolve(errors);
+})"""
+
+
+async def test_a_spoken_conversation_with_barge_in_in_chromium(tmp_path: Path) -> None:
+    require_browser()
+    microphone = speech_wav(tmp_path / "mic.wav", "hello there, how are you today", 3.0)
+    async with served() as box, chromium(microphone) as browser:
+        for _ in range(20):
+            box.emulator.script.user_says("hello there how are you today")
+        page = await browser.new_page()
+        errors = console_errors(page)
+        await page.goto(box.url)
+        await page.get_by_role("button", name="Start").click()
+        session = await asyncio.wait_for(box.new_session.get(), 10)
+
+        # captions of both sides, and audio the page's worklet really output
+        await page.locator(".caption.user").first.wait_for(timeout=20_000)
+        await page.locator(".caption.assistant").first.wait_for(timeout=20_000)
+        await page.wait_for_function("window.voiceagentStats.playedFrames > 4800", timeout=20_000)
+
+        # the looped speech comes again over the long reply: the page drops its queue at once
+        await page.wait_for_function("window.voiceagentStats.clears >= 1", timeout=30_000)
+        server = box.emulator.sessions[0]
+        truncated = await server.wait_for_server_event("conversation.item.truncated", timeout=10)
+        cleared: dict[str, Any] = await page.evaluate("window.voiceagentStats.lastCleared")
+        heard = cleared["frames"][truncated["item_id"]]
+        assert truncated["audio_end_ms"] == heard * 1000 // 24000, (truncated, cleared)
+        received = await page.evaluate("window.voiceagentStats.receivedFrames")
+        assert heard < received, "the page reported everything as played: no real barge-in"
+        await page.locator(".caption.assistant .interrupted").first.wait_for(timeout=15_000)
+        assert await page.locator("#start").inner_text() == "Stop"
+
+        # garbage on a socket of the same origin gets errors; the conversation goes on
+        ws_url = box.url.replace("http://", "ws://") + "ws"
+        garbage = await page.evaluate(SEND_GARBAGE, ws_url)
+        assert len(garbage) == 3, garbage
+        assert session.state.value == "ready"
+
+        # a page of another origin cannot open a conversation
+        foreign = await browser.new_page()
+        await foreign.route("http://foreign.test/**", lambda r: r.fulfill(body=FOREIGN_PAGE))
+        await foreign.goto("http://foreign.test/")
+        assert await foreign.evaluate(OPEN_SOCKET, ws_url) == "refused"
+        await foreign.close()
+        assert len(box.sessions) == 2  # this tab's and the garbage socket's, none for foreign
+
+        # closing the tab ends its session
+        await page.close()
+        await asyncio.wait_for(session.wait_closed(), 10)
+        assert errors == []
