@@ -13,12 +13,12 @@ import pytest
 
 from voiceagent.emulator.voice import synthesize
 
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
 
 def require_browser() -> None:
     """Skip (with the fix) when Chromium or Playwright's Python package is missing."""
-    if not Path(CHROMIUM).exists() and not shutil.which("chromium"):
+    if not Path(CHROMIUM).exists():
         pytest.skip("chromium not installed: run scripts/system-deps.sh (make install) as root")
     try:
         import playwright.async_api  # noqa: F401
@@ -48,7 +48,7 @@ async def chromium(microphone: Path) -> AsyncIterator[Any]:
 
     async with async_playwright() as pw:
         browser = await pw.chromium.launch(
-            executable_path=CHROMIUM if Path(CHROMIUM).exists() else shutil.which("chromium"),
+            executable_path=CHROMIUM,
             headless=True,
             args=[
                 "--use-fake-ui-for-media-stream",
