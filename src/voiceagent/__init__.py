@@ -19,6 +19,8 @@ _logcontext.install_record_factory()
 
 if TYPE_CHECKING:
     from .audio import AudioBackend, AudioFormat, AudioListener
+    from .audio.base import AcknowledgedFlush, NativeFormatBackend, PausableOutput, ReportsStats
+    from .audio.clock import BlockClock, OutputBlock, PacedOutput
     from .audio.devices import list_devices
     from .audio.memory import MemoryAudio
     from .audio.null import NullAudio
@@ -72,6 +74,7 @@ if TYPE_CHECKING:
 __version__ = "0.1.0"
 
 __all__ = [
+    "AcknowledgedFlush",
     "AgentConfig",
     "AgentInfo",
     "AudioBackend",
@@ -83,6 +86,7 @@ __all__ = [
     "AzureStandardVoiceConfig",
     "BargeIn",
     "BargeInPolicy",
+    "BlockClock",
     "ClassicAgentConfig",
     "ConfigError",
     "ConnectError",
@@ -94,13 +98,18 @@ __all__ = [
     "InputTranscription",
     "LlmInterimResponse",
     "MemoryAudio",
+    "NativeFormatBackend",
     "NullAudio",
     "OpenAIVoiceConfig",
+    "OutputBlock",
+    "PacedOutput",
+    "PausableOutput",
     "PlaybackFinished",
     "ProtocolViolation",
     "ReconnectPolicy",
     "Reconnected",
     "Reconnecting",
+    "ReportsStats",
     "SessionClosed",
     "SessionClosedError",
     "SessionError",
@@ -128,6 +137,13 @@ _WHERE: dict[str, str] = {
     "AudioBackend": "audio",
     "AudioFormat": "audio",
     "AudioListener": "audio",
+    "AcknowledgedFlush": "audio.base",
+    "NativeFormatBackend": "audio.base",
+    "PausableOutput": "audio.base",
+    "ReportsStats": "audio.base",
+    "BlockClock": "audio.clock",
+    "OutputBlock": "audio.clock",
+    "PacedOutput": "audio.clock",
     "MemoryAudio": "audio.memory",
     "NullAudio": "audio.null",
     "WavAudio": "audio.wav",

@@ -9,10 +9,20 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .base import AudioBackend, AudioListener, ReadyAwareListener
+from .base import (
+    AcknowledgedFlush,
+    AudioBackend,
+    AudioListener,
+    NativeFormatBackend,
+    PausableOutput,
+    ReadyAwareListener,
+    ReportsStats,
+    native_format_of,
+)
 from .format import AudioFormat
 
 if TYPE_CHECKING:
+    from .clock import BlockClock, OutputBlock, PacedOutput
     from .devices import DeviceInfo, list_devices
     from .echo_gate import EchoGate
     from .local_vad import LocalInterruption, SileroVad, VoiceDetector
@@ -21,23 +31,34 @@ if TYPE_CHECKING:
     from .wav import WavAudio
 
 __all__ = [
+    "AcknowledgedFlush",
     "AudioBackend",
     "AudioFormat",
     "AudioListener",
     "AudioStats",
+    "BlockClock",
     "DeviceInfo",
     "EchoGate",
     "LocalInterruption",
+    "NativeFormatBackend",
     "NullAudio",
+    "OutputBlock",
+    "PacedOutput",
+    "PausableOutput",
     "ReadyAwareListener",
+    "ReportsStats",
     "SileroVad",
     "SoundDeviceAudio",
     "VoiceDetector",
     "WavAudio",
     "list_devices",
+    "native_format_of",
 ]
 
 _LAZY = {
+    "BlockClock": "clock",
+    "OutputBlock": "clock",
+    "PacedOutput": "clock",
     "EchoGate": "echo_gate",
     "LocalInterruption": "local_vad",
     "SileroVad": "local_vad",
