@@ -64,7 +64,8 @@ class FakeCarrierCall:
         self._tasks: list[asyncio.Task[None]] = []
         self._buffer: deque[bytes | str] = deque()  # audio chunks and mark names, in order
         self._buffered_bytes = 0
-        self._arrivals: asyncio.Queue[tuple[float, dict[str, Any]]] = asyncio.Queue()
+        self._arrivals: asyncio.Queue[tuple[float, int, dict[str, Any]]] = asyncio.Queue()
+        self._generation = 0  # bumped by a clear: what arrived before it is dropped
         self._speech: deque[bytes] = deque()
         self._speech_done: asyncio.Event = asyncio.Event()
         self._progress = asyncio.Condition()
@@ -205,8 +206,9 @@ class FakeCarrierCall:
         marks = [m for m in self._buffer if isinstance(m, str)]
         self._buffer.clear()
         self._buffered_bytes = 0
+        self._generation += 1
         while not self._arrivals.empty():  # in flight inside the carrier: dropped too
-            _, msg = self._arrivals.get_nowait()
+            _, _, msg = self._arrivals.get_nowait()
             if msg.get("event") == "mark":
                 marks.append(msg["mark"]["name"])
         for name in marks:
@@ -227,16 +229,19 @@ class FakeCarrierCall:
                     await self._clear()
                 else:
                     delay = self._random.uniform(0, self.jitter_ms) / 1000.0
-                    await self._arrivals.put((loop.time() + delay, msg))
+                    await self._arrivals.put((loop.time() + delay, self._generation, msg))
         finally:
             self.closed_by_server.set()
 
     async def _arrival_loop(self) -> None:
         loop = asyncio.get_running_loop()
         while True:
-            due, msg = await self._arrivals.get()
+            due, generation, msg = await self._arrivals.get()
             await asyncio.sleep(max(0.0, due - loop.time()))
-            self._on_message(msg)
+            if generation == self._generation:
+                self._on_message(msg)
+            elif msg.get("event") == "mark":  # dropped by a clear while in flight
+                await self._echo_mark(str(msg["mark"]["name"]))
 
     async def _clock_loop(self) -> None:
         """One 20 ms tick at a time, on an absolute schedule: playout and the microphone."""

@@ -55,12 +55,18 @@ async def test_twilio_reply_is_heard_as_the_services_ulaw_untouched() -> None:
 async def test_barge_in_clears_the_line_and_truncates_at_what_the_caller_heard(
     provider: str,
 ) -> None:
-    async with Emulator(token=TOKEN, realtime=True, script=AgentScript(default=LONG_REPLY)) as emu:
+    # the service sends audio faster than real time: the whole reply waits at the bridge (ACS)
+    # or in the carrier's buffer (Twilio) when the caller speaks over it
+    script = AgentScript(default=LONG_REPLY)
+    async with Emulator(token=TOKEN, realtime=False, script=script) as emu:
         emu.script.user_says("tell me a story", "stop")
         fake = FakeTwilioCall if provider == "twilio" else FakeAcsCall
+        # Twilio's marks see through a deep carrier buffer; ACS acknowledges nothing, so its
+        # count is right only while the carrier's own buffer stays within the lead (80 ms)
+        depth_ms = 300 if provider == "twilio" else 20
         async with (
             phone_server(emu, provider) as server,
-            fake(server.url, depth_ms=60, jitter_ms=20) as call,
+            fake(server.url, depth_ms=depth_ms, jitter_ms=20) as call,
         ):
             session, backend = await asyncio.wait_for(server.calls.get(), 10)
             barge = future_of(session, "voiceagent.barge_in")
@@ -82,10 +88,13 @@ async def test_barge_in_clears_the_line_and_truncates_at_what_the_caller_heard(
             speaking.cancel()
         # the line went silent at the clear: nothing queued before it was played after it
         assert len(call.played) == played_after == call.clears[0]
-        # the history holds what the carrier played, within one mark interval (100 ms) / the lead
+        # the history holds what the carrier played
         assert truncate["item_id"] == event.item_id
         print(f"{provider}: truncated at {truncate['audio_end_ms']} ms, heard {heard_ms:.0f} ms")
-        assert abs(truncate["audio_end_ms"] - heard_ms) <= 100, (truncate, heard_ms)
+        # Twilio: within one mark interval (100 ms) plus the clear's trip to the carrier (one
+        # 20 ms tick); ACS: well inside the lead (80 ms), which counting "sent" would overshoot by
+        tolerance = 120 if provider == "twilio" else 50
+        assert abs(truncate["audio_end_ms"] - heard_ms) <= tolerance, (truncate, heard_ms)
         heard = next(t for t in session.log.turns if t.role == "assistant")
         assert heard.interrupted and 0 < len(heard.text) < len(LONG_REPLY.strip())
         conv = emu.conversations[session.conversation_id or ""]
