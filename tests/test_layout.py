@@ -8,6 +8,7 @@ placed in ALLOWED before it can import anything of ours.
 from __future__ import annotations
 
 import ast
+import functools
 import subprocess
 import sys
 from pathlib import Path
@@ -45,6 +46,9 @@ ALLOWED: dict[str, set[str]] = {
     "tools": BOTTOM | {"events", "config", "tools"},
     "observe": BOTTOM | {"events", "conversation", "observe"},
     "invocations": BOTTOM | {"invocations"},
+    # above the session, like cli: the page server drives sessions through bridges
+    "serve": BOTTOM
+    | {"events", "config", "audio", "bridges", "session", "serve"},
     "emulator": {"protocol", "emulator"},
     "testing": {"protocol", "emulator", "testing"},
 }
@@ -166,3 +170,112 @@ def test_the_rules_catch_wrong_imports() -> None:
     assert violations("from ..session import VoiceAgentSession", "voiceagent.tools.probe")
     typed_only = "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from ..session import S"
     assert not violations(typed_only, "voiceagent.tools.probe")
+
+
+# --- private names stay in their package ----------------------------------------------------
+
+PRIVATE_ALLOWED = {
+    ("voicelive", "_deserialize"): "the SDK's ServerEvent._deserialize: no public way to build "
+    "a typed event from a parsed frame; pinned by tests/voicelive/test_sdk_contract.py",
+    ("emulator", "_server"): "aiohttp's TCPSite._server for the bound port (to do: the public "
+    "AppRunner.addresses)",
+    ("emulator", "_name"): "ctypes' CDLL._name, to tell which espeak-ng was loaded",
+}
+"""(package, private name) -> why that package may use another's private name."""
+
+PUBLIC_UNDERSCORED = {"_replace", "_asdict", "_fields", "_make", "_exit", "_field_defaults"}
+"""Names that start with ``_`` but are public API (namedtuple's, ``os._exit``)."""
+
+
+def package_of(module: str) -> str:
+    parts = module.split(".")
+    return parts[1] if len(parts) > 1 else ""
+
+
+def private_definitions(source: str) -> set[str]:
+    """The ``_names`` a module defines: functions, classes, assignments, ``self._x = ...``."""
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            names.add(node.name)
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+        elif isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Store):
+            names.add(node.attr)
+        elif isinstance(node, ast.alias):
+            names.add(node.asname or node.name.split(".")[-1])
+        elif isinstance(node, ast.arg):
+            names.add(node.arg)
+    return {n for n in names if _is_private(n)}
+
+
+def _is_private(name: str) -> bool:
+    return name.startswith("_") and not name.startswith("__") and name != "_"
+
+
+def private_uses(
+    source: str, module: str, defined: dict[str, set[str]], is_package: bool = False
+) -> list[str]:
+    """Another package's private names that ``source`` reaches for (empty when it keeps out).
+
+    ``obj._name`` on anything but ``self``/``cls`` is another package's private name when no
+    module of this package defines ``_name`` (the AST has no types: a name this package defines
+    counts as its own); ``from ..other import _name`` when ``other`` is another package.
+    """
+    package = package_of(module)
+    own = defined.get(package, set())
+    found: list[str] = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Attribute) and _is_private(node.attr):
+            base = node.value
+            if isinstance(base, ast.Name) and base.id in ("self", "cls"):
+                continue
+            name = node.attr
+            if name in own or name in PUBLIC_UNDERSCORED or (package, name) in PRIVATE_ALLOWED:
+                continue
+            found.append(f"{module}:{node.lineno} uses {ast.unparse(node)}: not {package}/'s own")
+        elif isinstance(node, ast.ImportFrom):
+            base_parts = module.split(".") if is_package else module.split(".")[:-1]
+            base = base_parts[: len(base_parts) - node.level + 1] if node.level else []
+            source_module = ".".join(base + ([node.module] if node.module else []))
+            for alias in node.names:
+                target = source_module if node.module else f"{source_module}.{alias.name}"
+                if (
+                    _is_private(alias.name)
+                    and target.startswith("voiceagent.")
+                    and package_of(target) != package
+                ):
+                    found.append(f"{module}:{node.lineno} imports {alias.name} from {target}")
+    return found
+
+
+@functools.cache
+def definitions_by_package() -> dict[str, set[str]]:
+    defined: dict[str, set[str]] = {}
+    for path in modules():
+        module, _ = module_name(path)
+        defined.setdefault(package_of(module), set()).update(private_definitions(path.read_text()))
+    return defined
+
+
+@pytest.mark.parametrize("path", modules(), ids=lambda p: str(p.relative_to(SRC)))
+def test_no_private_names_of_another_package(path: Path) -> None:
+    module, is_package = module_name(path)
+    assert private_uses(path.read_text(), module, definitions_by_package(), is_package) == []
+
+
+def test_the_private_name_rule_catches_reaching_in() -> None:
+    defined = {"session": {"_emit", "_sending"}, "tools": {"_session", "_run"}}
+    bad = "def run(self):\n    self._session._emit(x)\n    with self._session._sending():\n"
+    bad += "        pass\n"
+    found = private_uses(bad, "voiceagent.tools.probe", defined)
+    assert len(found) == 2 and "self._session._emit" in found[0]
+    assert private_uses("from ..session.core import _Listener", "voiceagent.tools.probe", defined)
+    assert private_uses("import x\nx._private()", "voiceagent.observe.probe", defined)
+    # its own names and the public port are fine
+    good = "def run(self):\n    self._run()\n    self._session.publish(x)\n    other._run()\n"
+    assert private_uses(good, "voiceagent.tools.probe", defined) == []
+    assert not private_uses("from .core import _Listener", "voiceagent.session.probe", defined)
+    assert not private_uses("t._replace(a=1)", "voiceagent.tools.probe", defined)
+    # the measured sources define their names: the session's engine is the session's own
+    assert "_emit" not in definitions_by_package().get("tools", set())
