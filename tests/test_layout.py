@@ -44,11 +44,10 @@ ALLOWED: dict[str, set[str]] = {
         "observe",
     },
     "tools": BOTTOM | {"events", "config", "tools"},
-    "observe": BOTTOM | {"events", "conversation", "observe"},
+    "observe": BOTTOM | {"events", "conversation", "audio", "observe"},
     "invocations": BOTTOM | {"invocations"},
     # above the session, like cli: the page server drives sessions through bridges
-    "serve": BOTTOM
-    | {"events", "config", "audio", "bridges", "session", "serve"},
+    "serve": BOTTOM | {"events", "config", "audio", "bridges", "session", "serve"},
     "emulator": {"protocol", "emulator"},
     "testing": {"protocol", "emulator", "testing"},
 }

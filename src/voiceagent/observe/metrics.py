@@ -327,8 +327,6 @@ class MetricsCollector:
             interrupted=turn.interrupted,
         )
         self.metrics.turns.append(figures)
-        add = getattr(self._session.log, "add_metrics", None)
-        if callable(add):
-            add({"kind": "metrics", **asdict(figures)})
-        self._session._emit(figures)
+        self._session.log.add_metrics({"kind": "metrics", **asdict(figures)})
+        self._session.publish(figures)
         log.debug("turn %d metrics: %s", figures.turn, figures)

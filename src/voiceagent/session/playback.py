@@ -74,8 +74,6 @@ class Playback:
         self._service = service
         self._wire = wire
         self._sink = sink
-        self.respond_after_done = False
-        """``send_function_result`` asked for a follow-up while a response was in progress."""
 
     def _played(self) -> Callable[[str], int]:
         return self.audio.played_frames if self.audio is not None else _nothing_played
@@ -106,13 +104,6 @@ class Playback:
         audio = self.audio
         if outcome.awaiting_playback and audio is not None and not audio.is_playing:
             self._finished()  # the last audio was already played when this arrived
-        if self.respond_after_done and not self.tracker.response_active:
-            self.respond_after_done = False  # send_function_result waited for this done
-            if wire is not None:
-                try:
-                    await wire.create_response()
-                except ConnectionLost:
-                    log.debug("connection lost while asking for the follow-up response")
 
     async def barge_in(self) -> None:
         """``speech_started``: stop the agent's voice first, then fix the history."""

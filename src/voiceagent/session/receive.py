@@ -249,6 +249,7 @@ class Receiver:
             log.debug("ignored response_cancel_not_active: %s", error.get("message"))
             return False
         self._typed_text_refused(_opt(error, "event_id", str))
+        self._playback().tracker.responses.refused(_opt(error, "event_id", str), code)
         log.warning("service error %s: %s", code, error.get("message"))
         return True
 

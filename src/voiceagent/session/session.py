@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any, TypeVar, overload
 
 from ..audio.base import AudioBackend
 from ..dispatch import Handler
-from ..errors import ConfigError, SessionClosedError, SessionError
-from ..events import AgentInfo
+from ..errors import ConfigError, SessionClosedError, SessionError, VoiceAgentError
+from ..events import AgentInfo, LibraryEvent
 from ..voicelive.connector import Credential
 from . import arguments
 from .bargein import BargeInPolicy
@@ -321,10 +321,10 @@ class VoiceAgentSession(SessionCore):
     async def cancel_response(self) -> bool:
         """Cancel the response in progress; returns False (and sends nothing) when none is."""
         with self._sending() as wire:
-            tracker = self._playback.tracker
-            if not tracker.response_active:
+            response_id = self._responses.active_id
+            if response_id is None:
                 return False
-            await wire.cancel_response(tracker.active_response_id)
+            await wire.cancel_response(response_id)
             return True
 
     async def commit_audio(self) -> None:
@@ -344,7 +344,75 @@ class VoiceAgentSession(SessionCore):
         """
         with self._sending() as wire:
             await wire.add_function_output(call_id, output)
-            if respond and self._playback.tracker.response_active:
-                self._playback.respond_after_done = True
-            elif respond:
-                await wire.create_response()
+        if respond:
+            self.create_task(self._follow_up(), name="follow-up")
+
+    async def _follow_up(self) -> None:
+        try:
+            await self.request_response()
+        except VoiceAgentError as exc:  # closed, or dropped: the new turn gets its own response
+            log.info("no follow-up response: %s", exc)
+
+    # --- the port for plug-ins (tools, metrics, bridges, servers) --------------------------
+
+    @property
+    def response_in_progress(self) -> bool:
+        """True between a ``response.created`` and its ``response.done``.
+
+        Known on the receive task, in the service's order: it can be ahead of the events your
+        handlers are still being given.
+        """
+        return self._responses.active
+
+    def publish(self, event: LibraryEvent) -> None:
+        """Queue a library event for the handlers, after the events already queued.
+
+        For plug-ins that report what they saw (a tool's end, a turn's figures, a bridge's
+        DTMF digit): the handlers registered for ``event.type`` get it on the dispatch task,
+        like the session's own events. Never blocks and never raises for a closed session
+        (events after ``voiceagent.closed`` are dropped).
+        """
+        self._delivery.emit(event)
+
+    async def send_event(self, event: dict[str, Any]) -> None:
+        """Send a client event the session has no method for (a JSON object with a ``type``).
+
+        Prefer the session's methods: they keep the log and the barge-in bookkeeping right.
+        For ``response.create`` as a follow-up, use :meth:`request_response`.
+
+        Raises:
+            ConfigError: ``event`` is not a dict with a str ``type`` (nothing is sent).
+            SessionClosedError: The session is not ready.
+            ConnectError: The connection dropped while sending (``retryable``).
+        """
+        if not isinstance(event, dict) or not isinstance(event.get("type"), str):
+            raise ConfigError(
+                f"send_event needs a dict with a str 'type' (a client event), got {event!r:.80}"
+            )
+        with self._sending() as wire:
+            await wire.send_event(event)
+
+    async def request_response(self) -> bool:
+        """Ask for a response as soon as the service allows one; the follow-up after a tool.
+
+        Sent at once when no response is in progress, else right after the current one's
+        ``response.done`` (sent earlier, the service refuses it with
+        ``conversation_already_has_active_response``); refused as busy anyway, it is asked
+        again after the next ``response.done``, up to 5 times. Cancelling the call before it
+        is sent sends nothing. :meth:`create_response` instead sends at once.
+
+        Returns:
+            True once the service took it (its response has run: ``response.done``); False
+            when it gave up: refused 5 times, refused for another reason, or the connection
+            was lost meanwhile (a new connection has no use for the old follow-up).
+
+        Raises:
+            SessionClosedError: The session is not ready when it is time to send.
+            ConnectError: The connection dropped while sending (``retryable``).
+        """
+
+        async def send(event_id: str) -> None:
+            with self._sending() as wire:
+                await wire.send_event({"type": "response.create", "event_id": event_id})
+
+        return await self._responses.request(send)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 from ..conversation import Turn
 from .bargein import BargeInPlan, BargeInPolicy, Truncation, heard_prefix
+from .responses import ResponseGate
 
 __all__ = ["TurnTracker"]
 
@@ -49,14 +50,18 @@ class ResponseOutcome:
 class TurnTracker:
     """Responses and assistant items as the service streams them, and what the user heard.
 
+    Whether a response is in progress is not its own state: it feeds ``response.created`` /
+    ``response.done`` to the session's :class:`~.responses.ResponseGate` and asks it.
+
     Args:
         sample_rate: The PCM rate of the assistant audio as played (frames per second).
+        responses: The session's response gate (a new one by default).
     """
 
-    def __init__(self, sample_rate: int) -> None:
+    def __init__(self, sample_rate: int, responses: ResponseGate | None = None) -> None:
         self.sample_rate = sample_rate
+        self.responses = responses if responses is not None else ResponseGate()
         self._items: dict[str, _Item] = {}
-        self._active_response: str | None = None
         self.playing_item: str | None = None
         """The item whose audio was handed to the backend last."""
 
@@ -64,7 +69,7 @@ class TurnTracker:
 
     def response_created(self, response_id: str) -> None:
         """``response.created``."""
-        self._active_response = response_id
+        self.responses.created(response_id)
 
     def item_added(self, item_id: str, response_id: str | None) -> None:
         """``response.output_item.added`` of an assistant message."""
@@ -98,8 +103,7 @@ class TurnTracker:
             The turns that can be logged now (cut earlier, or text only), the unheard items to
             delete now that their response is over, and whether some audio is still to play.
         """
-        if response_id is None or response_id == self._active_response:
-            self._active_response = None
+        self.responses.done(response_id)
         turns: list[Turn] = []
         delete: list[str] = []
         awaiting = False
@@ -144,11 +148,12 @@ class TurnTracker:
             service_truncates: The service truncates by itself (``auto_truncate``).
         """
         cancel_id: str | None = None
-        if self._active_response is not None and (
+        active = self.responses.active_id
+        if active is not None and (
             policy.cancel_response == "always"
             or (policy.cancel_response == "auto" and not service_cancels)
         ):
-            cancel_id = self._active_response
+            cancel_id = active
         edit_history = policy.truncate and not service_truncates
         truncations: list[Truncation] = []
         deletions: list[str] = []
@@ -158,7 +163,7 @@ class TurnTracker:
             if item.interrupted_at is not None:
                 continue
             played = min(played_frames(item.item_id), item.received_frames)
-            streaming = item.response_id is not None and item.response_id == self._active_response
+            streaming = item.response_id is not None and item.response_id == active
             if played >= item.received_frames and not streaming:
                 continue  # fully heard and finished: nothing to cut
             item.interrupted_at = played
@@ -205,7 +210,7 @@ class TurnTracker:
                 item.interrupted_at = played
             turns.extend(self._close(item, interrupted=item.interrupted_at is not None))
         self._items.clear()
-        self._active_response = None
+        self.responses.reset()
         self.playing_item = None
         return turns
 
@@ -213,13 +218,13 @@ class TurnTracker:
 
     @property
     def response_active(self) -> bool:
-        """True between ``response.created`` and its ``response.done``."""
-        return self._active_response is not None
+        """True between ``response.created`` and its ``response.done`` (asks the gate)."""
+        return self.responses.active
 
     @property
     def active_response_id(self) -> str | None:
-        """The response in progress, if any."""
-        return self._active_response
+        """The response in progress, if any (asks the gate)."""
+        return self.responses.active_id
 
     @property
     def open_items(self) -> list[str]:

@@ -5,11 +5,11 @@ the receive path. For each ``response.function_call_arguments.done`` naming one 
 starts the call as a task (sync tools in a worker thread) and returns at once, so audio, captions
 and every later handler go on. Once the response that carried the call is done
 (``response.done``) and every call of that response has finished, it sends the outputs
-(``function_call_output``) and then one ``response.create``, when no other response is in
-progress. Sending ``response.create`` earlier is refused by the service with
-``conversation_already_has_active_response``; if that still happens (an interim response, or
-the app's own ``say``, started meanwhile), the runner asks again after the next
-``response.done``.
+(``function_call_output``) and then asks for the follow-up response with the session's
+:meth:`~voiceagent.VoiceAgentSession.request_response`: the session alone knows whether a
+response is in progress, sends ``response.create`` once none is, and asks again if the service
+still refuses it as busy. The runner uses the session's public methods only (``on``,
+``create_task``, ``send_function_result``, ``request_response``, ``publish``).
 
 Cut short: when the user starts speaking (``input_audio_buffer.speech_started``), when the
 carrying response ends other than ``completed``, or when the session closes, running calls are
@@ -22,7 +22,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import secrets
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -40,9 +39,6 @@ __all__ = ["ToolRunner"]
 log = logging.getLogger("voiceagent.tools")
 
 Outcome = Literal["ok", "error", "timeout", "invalid_arguments", "cancelled"]
-
-_CREATE_ATTEMPTS = 5
-_BUSY = "conversation_already_has_active_response"
 
 
 def error_output(message: str) -> str:
@@ -81,16 +77,11 @@ class ToolRunner:
     def __init__(self, session: VoiceAgentSession) -> None:
         self._session = session
         self.tools: dict[str, Tool] = {}
-        self._batches: dict[str | None, _Batch] = {}
-        self._active: set[str] = set()  # responses created and not yet done
-        self._current: str | None = None  # the latest response.created
-        self._quiet: asyncio.Event | None = None
-        self._pending: dict[str, asyncio.Future[bool]] = {}  # our response.create event ids
+        self._batches: dict[str | None, _Batch] = {}  # by the response that carried the calls
         self._answered_calls: set[str] = set()
+        self._follow_ups: set[asyncio.Task[None]] = set()  # request_response() not yet done
         session.on("response.function_call_arguments.done", self._on_arguments)
-        session.on("response.created", self._on_created)
         session.on("response.done", self._on_done)
-        session.on("error", self._on_error)
         session.on("input_audio_buffer.speech_started", self._on_user_speech)
         session.on("voiceagent.closed", self._on_closed)
         session.on("voiceagent.session_ready", self._on_ready)
@@ -113,31 +104,9 @@ class ToolRunner:
 
     # --- events (dispatch order) ---------------------------------------------------------
 
-    def _quiet_event(self) -> asyncio.Event:
-        if self._quiet is None:
-            self._quiet = asyncio.Event()
-            if not self._active:
-                self._quiet.set()
-        return self._quiet
-
-    def _on_created(self, event: Any) -> None:
-        response_id = field_of(event, "response", "id")
-        if isinstance(response_id, str):
-            self._active.add(response_id)
-            self._current = response_id
-            self._quiet_event().clear()
-
     def _on_done(self, event: Any) -> None:
         response_id = field_of(event, "response", "id")
         status = field_of(event, "response", "status")
-        self._active.discard(response_id)
-        if not self._active:
-            self._quiet_event().set()
-        for future in self._pending.values():
-            # A refusal of our response.create comes before the done of the response that
-            # was in the way; a done without one means ours was accepted (and is over).
-            if not future.done():
-                future.set_result(True)
         batch = self._batches.get(response_id)
         if batch is None and None in self._batches:
             batch = self._batches.get(None)  # calls that named no response
@@ -150,7 +119,7 @@ class ToolRunner:
         if tool is None or not isinstance(call_id, str) or call_id in self._answered_calls:
             return  # not ours: the app's own handler answers it
         self._answered_calls.add(call_id)
-        response_id = field_of(event, "response_id") or self._current
+        response_id = field_of(event, "response_id")  # None: matched by the next done
         arguments = field_of(event, "arguments")
         call = _Call(tool, call_id, response_id, arguments if isinstance(arguments, str) else "")
         batch = self._batches.get(response_id)
@@ -161,13 +130,6 @@ class ToolRunner:
         batch.calls.append(call)
         call.task = self._session.create_task(self._run(call), name=f"tool-{tool.name}")
         log.info("tool %s called (%s)", tool.name, call_id)
-
-    def _on_error(self, event: Any) -> None:
-        if field_of(event, "error", "code") != _BUSY:
-            return
-        future = self._pending.get(str(field_of(event, "error", "event_id")))
-        if future is not None and not future.done():
-            future.set_result(False)
 
     def _on_user_speech(self, event: Any) -> None:
         self.cancel_all("the user started speaking")
@@ -180,19 +142,16 @@ class ToolRunner:
             return
         # A new connection: the old one's responses will never report done, and its calls
         # cannot be answered on this one (a model-mode conversation does not survive a drop).
-        self._active.clear()
-        self._quiet_event().set()
         self.cancel_all("the connection was lost")
         for batch in self._batches.values():
             batch.lost = True
             if batch.status is not None and not batch.status.done():
                 batch.status.set_result("lost")
-        for future in self._pending.values():
-            if not future.done():
-                future.set_result(True)  # nothing more to wait for on the old connection
 
     def cancel_all(self, reason: str) -> None:
         """Cancel every running call; no follow-up response is asked for them."""
+        for follow_up in self._follow_ups:
+            follow_up.cancel()  # not sent yet: nothing goes; sent: it has gone
         for batch in self._batches.values():
             batch.interrupted = True
             for call in batch.calls:
@@ -223,7 +182,7 @@ class ToolRunner:
             log.warning("tool %s raised", tool.name, exc_info=exc)
             outcome, error = "error", f"the tool {tool.name} failed: {type(exc).__name__}: {exc}"
         duration_ms = (time.monotonic() - call.started_at) * 1000.0
-        self._session._emit(
+        self._session.publish(
             ToolCallFinished(
                 name=tool.name,
                 call_id=call.call_id,
@@ -259,35 +218,26 @@ class ToolRunner:
                 return
             for call, output in zip(batch.calls, outputs, strict=True):
                 await self._session.send_function_result(call.call_id, output, respond=False)
+            if self._batches.get(response_id) is batch:
+                del self._batches[response_id]  # answered: later calls start a new batch
             if not batch.interrupted:
-                await self._follow_up(batch)
+                follow_up = self._session.create_task(
+                    self._follow_up(response_id), name="tool-follow-up"
+                )
+                self._follow_ups.add(follow_up)
+                follow_up.add_done_callback(self._follow_ups.discard)
         except VoiceAgentError as exc:  # closed, or the connection dropped while sending
             log.warning("could not answer the tool calls of %s: %s", response_id, exc)
         finally:
             if self._batches.get(response_id) is batch:
                 del self._batches[response_id]
 
-    async def _follow_up(self, batch: _Batch) -> None:
-        """One ``response.create`` once no response is in progress; again if refused."""
-        for _ in range(_CREATE_ATTEMPTS):
-            quiet = self._quiet_event()
-            await quiet.wait()
-            if batch.interrupted:
-                return
-            event_id = f"evt_va{secrets.token_hex(8)}"
-            accepted: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-            self._pending[event_id] = accepted
-            try:
-                # Our own event id, so that a refusal is told apart from one of the app's.
-                with self._session._sending() as wire:
-                    quiet.clear()  # a response is coming, or a refusal
-                    await wire.send_event({"type": "response.create", "event_id": event_id})
-                if await accepted:
-                    return
-                log.info("the service was busy with another response; asking again after it")
-            finally:
-                del self._pending[event_id]
-        log.warning("gave up asking for the follow-up response after %d tries", _CREATE_ATTEMPTS)
+    async def _follow_up(self, response_id: str | None) -> None:
+        """Ask for the response that says the tools' results (a task: cancel_all stops it)."""
+        try:
+            await self._session.request_response()
+        except VoiceAgentError as exc:  # closed, or the connection dropped while sending
+            log.warning("could not ask for the follow-up of %s: %s", response_id, exc)
 
 
 def build_runner(session: VoiceAgentSession, tools: Iterable[Tool]) -> ToolRunner:
