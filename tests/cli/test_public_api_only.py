@@ -8,6 +8,7 @@ from pathlib import Path
 import voiceagent
 import voiceagent.emulator
 import voiceagent.observe.chart
+import voiceagent.serve
 import voiceagent.testing
 
 CLI = Path(voiceagent.__file__).resolve().parent / "cli"
@@ -16,6 +17,7 @@ PUBLIC = {
     "voiceagent.emulator": set(voiceagent.emulator.__all__),
     "voiceagent.testing": set(voiceagent.testing.__all__),
     "voiceagent.observe.chart": set(voiceagent.observe.chart.__all__),
+    "voiceagent.serve": set(voiceagent.serve.__all__),
 }
 
 
