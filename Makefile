@@ -25,6 +25,7 @@ install: system-deps $(STAMP)
 # a message that names the package).
 system-deps:
 	@bash scripts/system-deps.sh
+	@bash scripts/node-deps.sh
 
 demo: install
 	$(BIN)/python -m voiceagent demo --out out/demo-reply.wav
