@@ -141,3 +141,19 @@ async def test_dtmf_reaches_the_sessions_handlers(provider: str) -> None:
             await call.press("7")
             event = await asyncio.wait_for(pressed, 5)
         assert event.digit == "7"
+
+
+async def test_a_stream_the_server_did_not_answer_is_refused_without_a_session() -> None:
+    async with Emulator(token=TOKEN, realtime=False) as emu:
+        minted = {"token": "one-time-SECRET"}
+
+        def check(call: Any, request: Any) -> bool:
+            return call.custom_parameters.get("token") == minted["token"]
+
+        async with phone_server(emu, "twilio", check=check) as server:
+            async with FakeTwilioCall(server.url, parameters={"token": "forged"}) as call:
+                await call.wait_closed_by_server(timeout=5)
+            assert server.calls.empty()  # no session, no service connection
+            async with FakeTwilioCall(server.url, parameters=minted) as call:
+                session, _ = await asyncio.wait_for(server.calls.get(), 10)
+                await asyncio.wait_for(future_of(session, "voiceagent.session_ready"), 10)
