@@ -354,7 +354,24 @@ async def test_connection_refused_is_a_network_error() -> None:
         async with open_connection(config):
             pass
     assert info.value.status is None
-    assert endpoint in str(info.value) and "network" in str(info.value)
+    assert endpoint in str(info.value) and "check the endpoint's host and port" in str(info.value)
+    # never connected: a typo or a wrong port, reported at once instead of retried
+    assert not is_recoverable(info.value)
+
+
+async def test_an_endpoint_that_went_away_after_connecting_is_still_retried() -> None:
+    emulator = Emulator(api_key=KEY)
+    await emulator.start()
+    config = ConnectionConfig(endpoint=emulator.endpoint, model="gpt-realtime", api_key=KEY)
+    connector = VoiceLiveConnector(config)
+    try:
+        async with connector.connect():
+            pass
+    finally:
+        await emulator.stop()
+    with pytest.raises(ConnectError, match="could not reach") as info:
+        async with connector.connect():  # a reconnect after the service went away
+            pass
     assert is_recoverable(info.value)
 
 

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+import socket
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from types import TracebackType
@@ -129,6 +130,9 @@ class VoiceLiveConnector:
         self._endpoint = redact_url(config.endpoint)
         self._credential: Credential | None = None
         self._owns_credential = False
+        # Until one connection succeeded, an unreachable endpoint is a mistake to report at once
+        # (a typo, a wrong port), not a drop to retry for many seconds.
+        self._connected_once = False
         self._check(credential)
         self._credential = credential
         if credential is None and config.api_key is not None:
@@ -330,6 +334,7 @@ class VoiceLiveConnector:
             # the SDK exception, whose message holds the full URL with any token in it.
             raise error
         logger.info("Connected to Voice Live at %s", self._endpoint)
+        self._connected_once = True
         return connection
 
     async def _classic_token(self, agent: ClassicAgentConfig) -> str:
@@ -360,12 +365,7 @@ class VoiceLiveConnector:
                 status=status,
             )
         if isinstance(cause, aiohttp.ClientConnectorError):
-            reason = cause.os_error.strerror or type(cause.os_error).__name__
-            return ConnectError(
-                f"could not reach {where} ({reason}); check the endpoint host name and port, "
-                "and the network (DNS, proxy, firewall)",
-                endpoint=self._endpoint,
-            )
+            return self._unreachable(where, cause.os_error)
         if isinstance(cause, aiohttp.ClientError) and "redirect" in str(cause).lower():
             return ConnectError(
                 f"{where} answered with a redirect, which the SDK refuses (credentials must not "
@@ -376,6 +376,27 @@ class VoiceLiveConnector:
         return ConnectError(
             f"could not connect to {where} ({kind}); check the endpoint URL and the network",
             endpoint=self._endpoint,
+        )
+
+    def _unreachable(self, where: str, os_error: OSError) -> ConnectError:
+        reason = os_error.strerror or type(os_error).__name__
+        if isinstance(os_error, socket.gaierror):
+            check = (
+                "the host name does not resolve: check the endpoint for typos (it looks like "
+                "https://<resource>.services.ai.azure.com) and the DNS / proxy settings"
+            )
+        elif isinstance(os_error, ConnectionRefusedError):
+            check = (
+                "nothing listens there: check the endpoint's host and port (is the emulator or "
+                "proxy running?)"
+            )
+        else:
+            check = "check the endpoint host name and port, and the network (proxy, firewall)"
+        # Once connected, the same error is the service or the network going away: retry then.
+        return ConnectError(
+            f"could not reach {where} ({reason}); {check}",
+            endpoint=self._endpoint,
+            retryable=self._connected_once,
         )
 
     def _status_hint(self, status: int) -> str:
