@@ -32,6 +32,16 @@ class Served:
         return self.url.rstrip("/")
 
 
+def emulator_factory(emu: Emulator) -> SessionFactory:
+    """Sessions on ``emu`` for the Foundry agent the emulator plays."""
+    return SessionFactory(
+        emu.endpoint,
+        AgentConfig(agent_name="concierge", project_name="emulator"),
+        credential=EmulatorCredential(),
+        options=SessionOptions(input_transcription=InputTranscription(model="azure-speech")),
+    )
+
+
 @contextlib.asynccontextmanager
 async def served(
     *, hooks: Hooks | None = None, limits: ServeLimits | None = None, realtime: bool = False
@@ -39,12 +49,7 @@ async def served(
     """The page app on 127.0.0.1 (any port), every session on an in-process emulator."""
     script = AgentScript(default=LONG_REPLY)
     async with Emulator(realtime=realtime, script=script, always_transcribe=True) as emu:
-        factory = SessionFactory(
-            emu.endpoint,
-            AgentConfig(agent_name="concierge", project_name="emulator"),
-            credential=EmulatorCredential(),
-            options=SessionOptions(input_transcription=InputTranscription(model="azure-speech")),
-        )
+        factory = emulator_factory(emu)
         box = Served(url="", emulator=emu)
         user = hooks or Hooks()
 
