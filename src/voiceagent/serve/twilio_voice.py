@@ -1,0 +1,125 @@
+"""``POST /twilio/voice``: answer a Twilio call with TwiML that connects it to the media stream.
+
+The webhook checks ``X-Twilio-Signature`` (HMAC-SHA1 with the account's auth token, over the URL
+Twilio called and the POST parameters: ``twilio.request_validator.RequestValidator``) and mints a
+one-time ``<Parameter name="token">`` the stream must present in ``start.customParameters``; the
+media route's check (:meth:`StreamTokens.check`) refuses a stream without it.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import time
+from typing import Any
+
+from aiohttp import web
+
+from ..bridges.telephony.backend import CallInfo
+
+__all__ = ["StreamTokens", "add_twilio_webhook"]
+
+log = logging.getLogger("voiceagent.serve")
+
+TOKEN_PARAMETER = "token"
+
+
+class StreamTokens:
+    """One-time tokens a webhook mints for one call and its media stream redeems once."""
+
+    def __init__(self, ttl_s: float = 60.0) -> None:
+        """Tokens not redeemed within ``ttl_s`` seconds expire."""
+        self.ttl_s = ttl_s
+        self._tokens: dict[str, tuple[str, float]] = {}
+
+    def mint(self, call_id: str) -> str:
+        """A new token for ``call_id``."""
+        self._expire()
+        token = secrets.token_urlsafe(24)
+        self._tokens[token] = (call_id, time.monotonic() + self.ttl_s)
+        return token
+
+    def redeem(self, token: str | None, call_id: str) -> bool:
+        """True once for a token minted for ``call_id`` and not expired; False ever after."""
+        self._expire()
+        if not token or token not in self._tokens:
+            return False
+        minted_for, _ = self._tokens.pop(token)
+        return secrets.compare_digest(minted_for, call_id)
+
+    def check(self, call: CallInfo, request: web.Request) -> bool:
+        """A ``check`` for :func:`~voiceagent.serve.telephony.hold_call`."""
+        return self.redeem(call.custom_parameters.get(TOKEN_PARAMETER), call.call_id)
+
+    def _expire(self) -> None:
+        now = time.monotonic()
+        for token in [t for t, (_, until) in self._tokens.items() if until < now]:
+            del self._tokens[token]
+
+    def __repr__(self) -> str:
+        return f"StreamTokens({len(self._tokens)} outstanding)"
+
+
+def _stream_url(public_url: str, stream_path: str) -> str:
+    base = public_url.rstrip("/")
+    if base.startswith("https://"):
+        base = "wss://" + base[len("https://") :]
+    elif base.startswith("http://"):
+        base = "ws://" + base[len("http://") :]
+    return base + stream_path
+
+
+def add_twilio_webhook(
+    app: web.Application,
+    *,
+    public_url: str,
+    auth_token: str | None,
+    tokens: StreamTokens,
+    path: str = "/twilio/voice",
+    stream_path: str = "/media/twilio",
+) -> None:
+    """Mount ``POST path`` answering Twilio's voice webhook.
+
+    Args:
+        app: The aiohttp app.
+        public_url: The address Twilio reaches (``https://example.com``): the signature covers
+            the URL Twilio called, which a proxy in front of this server hides from it.
+        auth_token: The account's auth token (``TWILIO_AUTH_TOKEN``); None accepts unsigned
+            webhooks (development only: a warning says so).
+        tokens: Where the one-time stream tokens are kept (give the same to the media route's
+            ``check``).
+        path: The webhook's path.
+        stream_path: The media WebSocket's path, on the same ``public_url``.
+    """
+    from twilio.request_validator import RequestValidator  # type: ignore[import-untyped]
+    from twilio.twiml.voice_response import (  # type: ignore[import-untyped]
+        Connect,
+        VoiceResponse,
+    )
+
+    if not public_url.startswith(("https://", "http://")):
+        raise ValueError(f"public_url={public_url!r}: give the http(s) address Twilio reaches")
+    validator = RequestValidator(auth_token) if auth_token else None
+    if validator is None:
+        log.warning("TWILIO_AUTH_TOKEN is not set: Twilio webhooks are accepted unsigned")
+    stream_url = _stream_url(public_url, stream_path)
+
+    async def voice(request: web.Request) -> web.Response:
+        form: dict[str, Any] = {k: str(v) for k, v in (await request.post()).items()}
+        if validator is not None:
+            url = public_url.rstrip("/") + request.path_qs
+            signature = request.headers.get("X-Twilio-Signature", "")
+            if not validator.validate(url, form, signature):
+                log.warning("refused a Twilio webhook without a valid signature")
+                raise web.HTTPForbidden(text="invalid X-Twilio-Signature")
+        call_sid = form.get("CallSid", "")
+        if not call_sid:
+            raise web.HTTPBadRequest(text="the webhook has no CallSid parameter")
+        twiml = VoiceResponse()
+        connect = Connect()
+        stream = connect.stream(url=stream_url)
+        stream.parameter(name=TOKEN_PARAMETER, value=tokens.mint(call_sid))
+        twiml.append(connect)
+        return web.Response(text=str(twiml), content_type="text/xml")
+
+    app.router.add_post(path, voice)
