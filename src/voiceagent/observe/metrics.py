@@ -7,7 +7,9 @@ turn it emits a :class:`~voiceagent.TurnMetrics` (``"voiceagent.metrics"``), app
 
 Where each figure comes from:
 
-* speech end: ``input_audio_buffer.speech_stopped``;
+* turn start: the end of the user's speech (``input_audio_buffer.speech_stopped``), or the
+  moment ``send_text`` sent a typed message that asks for a response (the session tells the
+  collector, :meth:`MetricsCollector.typed_message_sent`);
 * first audio received: the turn's first ``response.audio.delta``;
 * first audio played: the audio backend's ``played_frames(item_id)`` becoming > 0 (read every
   few milliseconds from the first delta on: a device answers only when asked);
@@ -15,7 +17,9 @@ Where each figure comes from:
   ``stats.last_flush_silent_at`` when it has one (``SoundDeviceAudio``), else the moment its
   played-frame count for the cut item stopped growing;
 * underruns: the difference of ``stats.underruns`` over the turn (backends with ``stats``);
-* tool durations: the library's ``voiceagent.tool_call`` events.
+* tool durations: the library's ``voiceagent.tool_call`` events. A turn whose response calls a
+  function (``response.function_call_arguments.done``) goes on through the follow-up response:
+  "Let me check." + a call, the tool, and the answer are one turn, timed from its start.
 """
 
 from __future__ import annotations
@@ -132,6 +136,7 @@ class _Turn:
     truncated_at_ms: int | None = None
     underruns_at_start: int | None = None
     tools: list[tuple[str, float]] = field(default_factory=list)
+    follow_up_due: bool = False  # a function was called: the answer comes in a later response
     interrupted: bool = False
     watcher: asyncio.Task[None] | None = None
 
@@ -164,6 +169,7 @@ class MetricsCollector:
         on = session.on
         on("input_audio_buffer.speech_stopped", self._speech_stopped)
         on("response.created", self._response_created)
+        on("response.function_call_arguments.done", self._function_called)
         on("response.done", self._response_done)
         on("voiceagent.barge_in", self._barge_in)
         on("voiceagent.playback_finished", self._playback_finished)
@@ -179,9 +185,27 @@ class MetricsCollector:
         item_id = field_of(event, "item_id")
         self._turn = self._open(now, item_id if isinstance(item_id, str) else None)
 
+    def typed_message_sent(self, item_id: str) -> None:
+        """``send_text`` sent a typed message and asked for a response: a turn starts now.
+
+        Called by the session right after the send, before the service can answer.
+        """
+        now = self._clock()
+        if self._turn is not None:
+            self._finish(self._turn)
+        self._turn = self._open(now, item_id)
+
     def _response_created(self, event: Any) -> None:
         if self._turn is None:
-            self._turn = self._open(None, None)  # a greeting or a typed message
+            self._turn = self._open(None, None)  # a greeting, or a response nobody asked for
+        else:
+            self._turn.follow_up_due = False  # this is the follow-up (or the turn's first)
+
+    def _function_called(self, event: Any) -> None:
+        # Before the response's done and before the speaker's "finished" for its audio (the
+        # session hands events over in order): the filler must not end the turn.
+        if self._turn is not None:
+            self._turn.follow_up_due = True
 
     def _audio_delta(self, event: Any) -> None:
         # Subscribed only while a turn waits for its first audio: the other deltas of a reply
@@ -202,7 +226,7 @@ class MetricsCollector:
 
     def _response_done(self, event: Any) -> None:
         turn = self._turn
-        if turn is None or turn.received_at is not None:
+        if turn is None or turn.received_at is not None or turn.follow_up_due:
             return
         output = field_of(event, "response", "output") or []
         calls = [o for o in output if field_of(o, "type") == "function_call"]
@@ -225,7 +249,7 @@ class MetricsCollector:
 
     def _playback_finished(self, event: Any) -> None:
         turn = self._turn
-        if turn is not None and turn.received_at is not None:
+        if turn is not None and turn.received_at is not None and not turn.follow_up_due:
             self._finish(turn)
 
     def _tool_call(self, event: ToolCallFinished) -> None:

@@ -300,6 +300,7 @@ class VoiceAgentSession(SessionCore):
             await wire.add_user_text(text, item_id=item_id, event_id=event_id)
             if respond:
                 await wire.create_response()
+                self._metrics.typed_message_sent(item_id)  # the turn's clock starts at the send
 
     async def say(self, text: str) -> None:
         """Have the agent speak ``text`` verbatim; it becomes part of the history.
