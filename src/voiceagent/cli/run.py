@@ -59,6 +59,12 @@ def add_arguments(run: argparse.ArgumentParser) -> None:
         help="talk to an embedded local emulator: no Azure account or credential needed",
     )
     ours.add_argument("--greeting", default=None, help="'llm' (the agent greets) or a TEXT to say")
+    ours.add_argument(
+        "--avatar",
+        default=None,
+        metavar="CHARACTER:STYLE",
+        help="a talking avatar, e.g. lisa:casual-sitting (WebRTC video: docs/avatar.md)",
+    )
     ours.add_argument("--input-device", default=None, help="microphone: index or part of a name")
     ours.add_argument("--output-device", default=None, help="speaker: index or part of a name")
     ours.add_argument(
@@ -161,6 +167,10 @@ def build_session(
         fields["voice"] = settings.get("voice")
     if settings.get("instructions"):
         fields["instructions"] = settings.get("instructions")
+    if getattr(args, "avatar", None):
+        from voiceagent.config import parse_avatar
+
+        fields["avatar"] = parse_avatar(args.avatar)
     log_path = None
     if args.log_dir:
         log_path = Path(args.log_dir) / f"conversation-{time.strftime('%Y%m%d-%H%M%S')}.jsonl"

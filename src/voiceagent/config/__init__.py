@@ -17,6 +17,7 @@ variables and the voice rule.
 from __future__ import annotations
 
 from .agent import AgentConfig, ClassicAgentConfig
+from .avatar import AvatarOptions, AvatarVideo, parse_avatar
 from .connection import (
     AI_FOUNDRY_SCOPE,
     DEFAULT_API_VERSION,
@@ -48,6 +49,8 @@ __all__ = [
     "ML_SCOPE",
     "OPENAI_VOICE_NAMES",
     "AgentConfig",
+    "AvatarOptions",
+    "AvatarVideo",
     "AzureCustomVoiceConfig",
     "AzurePersonalVoiceConfig",
     "AzureStandardVoiceConfig",
@@ -65,6 +68,7 @@ __all__ = [
     "TurnDetection",
     "TypedVoice",
     "VoiceConfig",
+    "parse_avatar",
     "resolve_connection",
     "resolve_voice",
 ]

@@ -15,6 +15,7 @@ from ..errors import ConfigError
 from ..protocol.formats import INPUT_FORMATS, INPUT_SAMPLE_RATES, OUTPUT_SAMPLE_RATES
 from ..protocol.names import MODALITIES
 from ._base import ConfigModel, Name, Text, build_from_env, env_value, environ_or_os, one_of
+from .avatar import AvatarOptions
 from .input import InputTranscription, TurnDetection
 from .interim import InterimResponse
 from .tools import FunctionTool
@@ -60,6 +61,8 @@ class SessionOptions(ConfigModel):
         interim_response: :class:`LlmInterimResponse` or :class:`StaticInterimResponse`.
         tools: Function tools.
         tool_choice: ``auto``, ``none``, ``required`` or the name of one of ``tools``.
+        avatar: A talking avatar (:class:`AvatarOptions`); ``"avatar"`` is added to the
+            modalities sent (see ``docs/avatar.md``).
     """
 
     instructions: Text | None = None
@@ -88,6 +91,7 @@ class SessionOptions(ConfigModel):
     interim_response: InterimResponse | None = None
     tools: tuple[FunctionTool, ...] = ()
     tool_choice: str | None = None
+    avatar: AvatarOptions | None = None
 
     @field_validator("voice", mode="before")
     @classmethod
@@ -151,6 +155,8 @@ class SessionOptions(ConfigModel):
                 self.resolved_voice()
             except ConfigError as exc:
                 raise ValueError(str(exc)) from None
+        if self.avatar is None and self.modalities is not None and "avatar" in self.modalities:
+            raise ValueError("modalities has 'avatar' but avatar is unset; set avatar=...")
         names = [t.name for t in self.tools]
         if len(set(names)) != len(names):
             raise ValueError("tools: two tools have the same name; tool names must be unique")

@@ -82,6 +82,11 @@ def build_request_session(options: SessionOptions, *, agent_mode: bool) -> m.Req
         kwargs["instructions"] = options.instructions
     if chosen("modalities") and options.modalities is not None:
         kwargs["modalities"] = list(options.modalities)
+    if chosen("avatar") and options.avatar is not None:
+        # The raw JSON mapping form: the SDK maps "type" onto AvatarConfig.avatar_type itself.
+        kwargs["avatar"] = m.AvatarConfig(options.avatar.wire())
+        modalities = kwargs.get("modalities") or list(options.modalities or ("text", "audio"))
+        kwargs["modalities"] = [*modalities, *(["avatar"] if "avatar" not in modalities else [])]
     voice = options.resolved_voice()
     if chosen("voice") and voice is not None:
         kwargs["voice"] = sdk_voice(voice)
