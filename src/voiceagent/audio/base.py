@@ -10,7 +10,8 @@ Frame contract (every method and callback):
   :class:`NativeFormatBackend` ``native_format``, that format (G.711 u-law/A-law: one byte per
   frame) untouched.
 * **Rate**: ``AudioFormat.sample_rate`` frames per second (24000 unless the session's output
-  format says otherwise). One frame is one sample is 2 bytes.
+  format says otherwise). One frame is one sample: ``AudioFormat.bytes_per_frame`` bytes (2 for
+  PCM16, 1 for G.711).
 * **Blocks**: ``on_input`` receives whole blocks of ``AudioFormat.block_frames`` frames
   (``block_bytes`` bytes) for device backends; file and memory backends may deliver any
   multiple of 2 bytes. ``play`` accepts any even number of bytes.
@@ -139,7 +140,8 @@ class AudioBackend(Protocol):
         accepted, file readable) belongs here, not in the first ``play``.
 
         Args:
-            fmt: The PCM format the session sends and expects.
+            fmt: The format the session sends and expects: PCM16 at the session rate, or the
+                backend's ``native_format`` when it declares one.
             listener: Receives microphone blocks and playback notifications.
         """
 
@@ -149,7 +151,8 @@ class AudioBackend(Protocol):
         Args:
             item_id: The assistant conversation item the audio belongs to; frames are counted
                 per item for truncation.
-            pcm: PCM16 mono at the format's rate.
+            pcm: PCM16 mono at the format's rate (the service's bytes untouched for a
+                native format backend).
         """
 
     def flush(self) -> None:
