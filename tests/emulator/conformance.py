@@ -72,8 +72,15 @@ def scenario_script(mode: str) -> AgentScript:
     if mode == "model":
         call = FunctionCall("get_weather", {"city": "Oslo"})
         script.add_rule("weather", Reply("Checking.", call))
+    script.add_rule("story", LONG_STORY)
     script.user_says("hello there")
     return script
+
+
+# Long enough to be cancelled while it streams, even paced at SPEED times real time.
+LONG_STORY = " ".join(["Once upon a time there was a very long story about the sea."] * 6)
+SPEED = 10.0
+"""The conformance emulator's pacing (``realtime=True``): fast, yet a story can be cancelled."""
 
 
 def turn_audio() -> bytes:
@@ -141,6 +148,15 @@ async def drive(ws: aiohttp.ClientWebSocketResponse, mode: str) -> list[dict[str
     await until("output_audio_buffer.cleared")
     await send({"type": "response.cancel"})
     await until("error")
+    story = {"type": "input_text", "text": "tell me a story"}
+    item = {"type": "message", "role": "user", "content": [story]}
+    await send({"type": "conversation.item.create", "item": item})
+    await until("conversation.item.created")
+    await send({"type": "response.create"})
+    await until("response.created")
+    await send({"type": "response.cancel"})
+    cancelled = await until("response.done")
+    assert cancelled["response"]["status"] == "cancelled", cancelled["response"]["status"]
     if "conversation.item.input_audio_transcription.completed" not in {e["type"] for e in events}:
         await until("conversation.item.input_audio_transcription.completed")
     return events

@@ -10,6 +10,7 @@ from voiceagent.emulator import Emulator
 from .conformance import (
     EXPECTED_TYPES,
     MODEL_ONLY_TYPES,
+    SPEED,
     check_with_python_sdk,
     drive,
     scenario_script,
@@ -28,7 +29,7 @@ async def test_python_sdk_parses_every_event_with_its_required_fields(mode: str)
         else (AGENT_URL, {"Authorization": f"Bearer {TOKEN}"})
     )
     async with (
-        Emulator(realtime=False, script=scenario_script(mode)) as emu,
+        Emulator(realtime=True, speed=SPEED, script=scenario_script(mode)) as emu,
         aiohttp.ClientSession() as http,
         http.ws_connect(emu.endpoint + url, headers=headers) as ws,
     ):
@@ -36,6 +37,8 @@ async def test_python_sdk_parses_every_event_with_its_required_fields(mode: str)
     seen = {e["type"] for e in events}
     expected = EXPECTED_TYPES | (MODEL_ONLY_TYPES if mode == "model" else set())
     assert expected <= seen, f"not emitted: {sorted(expected - seen)}"
+    statuses = {e["response"]["status"] for e in events if e["type"] == "response.done"}
+    assert statuses == {"completed", "cancelled"}
     problems = sorted({p for e in events for p in check_with_python_sdk(e)})
     assert problems == []
 

@@ -18,7 +18,7 @@ import pytest
 
 from voiceagent.emulator import Emulator
 
-from .conformance import EXPECTED_TYPES, MODEL_ONLY_TYPES, scenario_script, turn_audio
+from .conformance import EXPECTED_TYPES, MODEL_ONLY_TYPES, SPEED, scenario_script, turn_audio
 from .helpers import KEY, TOKEN
 
 JS_DIR = Path(__file__).parent / "js"
@@ -57,7 +57,7 @@ async def test_js_sdk_parses_every_event(mode: str, tmp_path: Path) -> None:
     audio = tmp_path / "turn.pcm"
     audio.write_bytes(turn_audio())
     secret = KEY if mode == "model" else TOKEN
-    async with Emulator(realtime=False, script=scenario_script(mode)) as emu:
+    async with Emulator(realtime=True, speed=SPEED, script=scenario_script(mode)) as emu:
         code, records, stderr = await _run_node(node, emu.endpoint, mode, secret, str(audio))
         sent = {e["type"] for e in emu.sessions[0].sent} if emu.sessions else set()
     errors = [r["parse_error"] for r in records if "parse_error" in r]
@@ -68,5 +68,6 @@ async def test_js_sdk_parses_every_event(mode: str, tmp_path: Path) -> None:
     assert expected <= parsed, f"not parsed: {sorted(expected - parsed)}"
     assert sent <= parsed, f"sent but not parsed by the SDK: {sorted(sent - parsed)}"
     done = [r["event"] for r in records if r.get("parsed") == "response.done"]
+    assert {d["response"]["status"] for d in done} == {"completed", "cancelled"}
     usage = done[0]["response"]["usage"]
     assert usage["inputTokenDetails"]["cachedTokensDetails"]["textTokens"] == 0

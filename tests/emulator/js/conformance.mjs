@@ -107,6 +107,16 @@ async function main() {
   mark = seen.length;
   await session.sendEvent({ type: "response.cancel" });
   await until(mark, "error");
+  mark = seen.length;
+  await session.addConversationItem({
+    type: "message", role: "user", content: [{ type: "input_text", text: "tell me a story" }],
+  });
+  await until(mark, "conversation.item.created");
+  mark = seen.length;
+  await session.sendEvent({ type: "response.create" });
+  await until(mark, "response.created");
+  await session.sendEvent({ type: "response.cancel" });
+  await until(mark, "response.done");
   await until(0, "conversation.item.input_audio_transcription.completed");
   await session.disconnect();
 }
