@@ -83,3 +83,28 @@ async def test_a_spoken_conversation_with_barge_in_in_chromium(tmp_path: Path) -
         await page.close()
         await asyncio.wait_for(session.wait_closed(), 10)
         assert errors == []
+
+
+async def test_two_tabs_hold_two_conversations(tmp_path: Path) -> None:
+    require_browser()
+    microphone = speech_wav(tmp_path / "mic.wav", "good morning", 3.0)
+    async with served() as box, chromium(microphone) as browser:
+        for _ in range(20):
+            box.emulator.script.user_says("good morning")
+        tabs = [await browser.new_page(), await browser.new_page()]
+        errors = [console_errors(tab) for tab in tabs]
+        for tab in tabs:
+            await tab.goto(box.url)
+            await tab.get_by_role("button", name="Start").click()
+        for tab in tabs:
+            await tab.locator(".caption.assistant").first.wait_for(timeout=20_000)
+        first, second = box.sessions
+        assert first is not second and len(box.emulator.sessions) == 2
+        await tabs[0].close()
+        await asyncio.wait_for(first.wait_closed(), 10)
+        assert second.state.value == "ready"
+        played = await tabs[1].evaluate("window.voiceagentStats.playedFrames")
+        await tabs[1].wait_for_function(
+            f"window.voiceagentStats.playedFrames > {played}", timeout=20_000
+        )  # the other tab's conversation goes on
+        assert errors == [[], []]
