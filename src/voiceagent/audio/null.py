@@ -57,7 +57,8 @@ class NullAudio:
         if self._clock is not None:
             self._clock.play(item_id, pcm)
             return
-        self._played[item_id] = self._played.get(item_id, 0) + len(pcm) // 2
+        frames = len(pcm) // self._fmt.bytes_per_frame
+        self._played[item_id] = self._played.get(item_id, 0) + frames
         if self._idle_pending is None and self._listener is not None:
             self._idle_pending = asyncio.get_running_loop().call_soon(self._idle)
 
