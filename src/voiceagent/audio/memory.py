@@ -174,7 +174,8 @@ class MemoryAudio:
             raise AudioError("MemoryAudio already started")
         block = self._block_frames or fmt.block_frames
         self.format = AudioFormat(fmt.sample_rate, block, fmt.encoding)
-        self._output = PacedOutput(self.format)
+        if self._output.format != self.format:  # audio played before start stays queued
+            self._output = PacedOutput(self.format)
         self._silence = self._output.silence_block
         keep = None
         if self.keep_seconds is not None:
