@@ -2,7 +2,8 @@
 
 The Node script (``js/conformance.mjs``) holds a whole conversation through the SDK in model
 and agent mode and prints every event the SDK parsed; a ``MessageParsingError`` (what the SDK
-hands an app when its generated deserializers throw) fails the test.
+hands an app when its generated deserializers throw) or a property its ``models.d.ts`` marks
+required and the event lacks (``js/required.mjs``) fails the test.
 """
 
 from __future__ import annotations
@@ -62,6 +63,8 @@ async def test_js_sdk_parses_every_event(mode: str, tmp_path: Path) -> None:
         sent = {e["type"] for e in emu.sessions[0].sent} if emu.sessions else set()
     errors = [r["parse_error"] for r in records if "parse_error" in r]
     assert errors == [], errors
+    missing = sorted({f"{r['parsed']}: {m}" for r in records for m in r.get("missing", [])})
+    assert missing == [], missing
     assert code == 0 and {"finished": True} in records, (records[-3:], stderr[-2000:])
     parsed = {r["parsed"] for r in records if "parsed" in r}
     expected = EXPECTED_TYPES | (MODEL_ONLY_TYPES if mode == "model" else set())
@@ -71,3 +74,25 @@ async def test_js_sdk_parses_every_event(mode: str, tmp_path: Path) -> None:
     assert {d["response"]["status"] for d in done} == {"completed", "cancelled"}
     usage = done[0]["response"]["usage"]
     assert usage["inputTokenDetails"]["cachedTokensDetails"]["textTokens"] == 0
+
+
+async def test_the_js_checks_find_what_the_sdk_choked_on() -> None:
+    node = _node_or_skip()
+    # The usage the emulator sent before issue 16: no image_tokens, no cached_tokens_details.
+    details = {"text_tokens": 1, "audio_tokens": 0, "cached_tokens": 0}
+    usage = {"total_tokens": 1, "input_tokens": 1, "output_tokens": 0}
+    usage |= {"input_token_details": details, "output_token_details": details}
+    event = {"type": "response.done", "response": {"id": "resp_1", "usage": usage}}
+    proc = await asyncio.create_subprocess_exec(
+        node, str(JS_DIR / "check.mjs"), json.dumps(event), stdout=asyncio.subprocess.PIPE
+    )
+    out, _ = await asyncio.wait_for(proc.communicate(), 30)
+    assert "text_tokens" in json.loads(out)["parse_error"]  # the SDK's own deserializer throws
+    user_item = {"type": "message", "role": "user", "status": "completed"}
+    user_item["content"] = [{"type": "input_audio", "transcript": None}]
+    event = {"type": "conversation.item.created", "item": user_item}
+    proc = await asyncio.create_subprocess_exec(
+        node, str(JS_DIR / "check.mjs"), json.dumps(event), stdout=asyncio.subprocess.PIPE
+    )
+    out, _ = await asyncio.wait_for(proc.communicate(), 30)
+    assert json.loads(out) == {"missing": [".item.content[0].audio"]}

@@ -1,9 +1,11 @@
 // Drive one conversation with Microsoft's JS SDK (@azure/ai-voicelive) against the emulator and
-// print, one JSON line each, every server event the SDK parsed and any MessageParsingError.
+// print, one JSON line each, every server event the SDK parsed (with the required properties
+// its models say are missing) and any MessageParsingError.
 // Usage: node conformance.mjs <endpoint> <model|agent> <credential> <pcm16-24k-file>
 import { readFileSync } from "node:fs";
 import { VoiceLiveClient } from "@azure/ai-voicelive";
 import { AzureKeyCredential } from "@azure/core-auth";
+import { missingRequired } from "./required.mjs";
 
 const [endpoint, mode, secret, audioPath] = process.argv.slice(2);
 const print = (record) => process.stdout.write(JSON.stringify(record) + "\n");
@@ -20,7 +22,7 @@ function onEvent(event) {
   if (event.type === "error" && event.error?.code === "MessageParsingError") {
     print({ parse_error: event.error.message });
   } else {
-    print({ parsed: event.type, event });
+    print({ parsed: event.type, event, missing: missingRequired(event) });
   }
   seen.push(event);
   for (const waiter of [...waiters]) {
