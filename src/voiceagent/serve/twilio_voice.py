@@ -17,7 +17,7 @@ from aiohttp import web
 
 from ..bridges.telephony.backend import CallInfo
 
-__all__ = ["StreamTokens", "add_twilio_webhook"]
+__all__ = ["StreamTokens", "add_twilio_webhook", "websocket_url"]
 
 log = logging.getLogger("voiceagent.serve")
 
@@ -60,7 +60,8 @@ class StreamTokens:
         return f"StreamTokens({len(self._tokens)} outstanding)"
 
 
-def _stream_url(public_url: str, stream_path: str) -> str:
+def websocket_url(public_url: str, stream_path: str) -> str:
+    """``stream_path`` on ``public_url``, as the ws(s) URL a carrier connects to."""
     base = public_url.rstrip("/")
     if base.startswith("https://"):
         base = "wss://" + base[len("https://") :]
@@ -102,7 +103,7 @@ def add_twilio_webhook(
     validator = RequestValidator(auth_token) if auth_token else None
     if validator is None:
         log.warning("TWILIO_AUTH_TOKEN is not set: Twilio webhooks are accepted unsigned")
-    stream_url = _stream_url(public_url, stream_path)
+    stream_url = websocket_url(public_url, stream_path)
 
     async def voice(request: web.Request) -> web.Response:
         form: dict[str, Any] = {k: str(v) for k, v in (await request.post()).items()}

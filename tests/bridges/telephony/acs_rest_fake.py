@@ -1,0 +1,95 @@
+"""A local HTTPS fake of the ACS Call Automation REST endpoint (the SDK insists on https)."""
+
+from __future__ import annotations
+
+import datetime
+import ssl
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
+
+
+def self_signed(directory: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 and its key, written to ``directory``."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    import ipaddress
+
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - datetime.timedelta(minutes=5))
+        .not_valid_after(now + datetime.timedelta(hours=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_path, key_path = directory / "acs.pem", directory / "acs.key"
+    cert_path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_path.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_path, key_path
+
+
+class FakeAcsRest:
+    """Records the answers the SDK posts; replies as the documented CallConnectionProperties."""
+
+    def __init__(self) -> None:
+        self.answers: list[dict[str, Any]] = []
+        self.authorizations: list[str] = []
+        self.url = ""
+
+    async def answer(self, request: web.Request) -> web.Response:
+        self.answers.append(await request.json())
+        self.authorizations.append(request.headers.get("Authorization", ""))
+        body = self.answers[-1]
+        return web.json_response(
+            {
+                "callConnectionId": f"conn-{len(self.answers)}",
+                "serverCallId": "server-call-1",
+                "callConnectionState": "connecting",
+                "callbackUri": body.get("callbackUri"),
+                "targets": [],
+            },
+            status=200,
+        )
+
+
+@asynccontextmanager
+async def fake_acs_rest(directory: Path) -> AsyncIterator[tuple[FakeAcsRest, Path]]:
+    """Serve the fake on https://127.0.0.1:<free port>/; yields it and the CA file to trust."""
+    cert, key = self_signed(directory)
+    ctx = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ctx.load_cert_chain(cert, key)
+    fake = FakeAcsRest()
+    app = web.Application()
+    app.router.add_post("/calling/callConnections:answer", fake.answer)
+    runner = web.AppRunner(app, shutdown_timeout=2)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=ctx)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    fake.url = f"https://127.0.0.1:{port}/"
+    try:
+        yield fake, cert
+    finally:
+        await runner.cleanup()
