@@ -70,6 +70,7 @@ class AckingPeer(PeerAudio):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.reported: dict[str, int] = {}
+        self.items: set[str] = set()
         self.acknowledged = asyncio.Event()
         self.flushes = 0
 
@@ -77,13 +78,17 @@ class AckingPeer(PeerAudio):
         super().flush()
         self.flushes += 1
         self.acknowledged.clear()
-        final = {item: super(AckingPeer, self).played_frames(item) for item in self._first_tick}
+        final = {item: super(AckingPeer, self).played_frames(item) for item in self.items}
 
         def report() -> None:  # the peer's report arrives over the network, a moment later
             self.reported.update(final)
             self.acknowledged.set()
 
         asyncio.get_running_loop().call_later(0.1, report)
+
+    def play(self, item_id: str, pcm: bytes) -> None:
+        self.items.add(item_id)
+        super().play(item_id, pcm)
 
     def played_frames(self, item_id: str) -> int:
         return self.reported.get(item_id, 0)
@@ -141,17 +146,17 @@ async def test_a_backend_failure_closes_the_session_and_wait_closed_raises_audio
         await session.send_text("anyone there?")
 
 
+class HangsUpWhileConnecting(PeerAudio):
+    """The caller hangs up right after the bridge started, while the session connects."""
+
+    async def start(self, fmt: AudioFormat, listener: AudioListener) -> None:
+        await super().start(fmt, listener)
+        asyncio.get_running_loop().call_soon(listener.on_closed, "gone before ready")
+
+
 async def test_a_hang_up_while_connecting_ends_start_at_once() -> None:
     async with Emulator(token=TOKEN, realtime=False) as emu:
-        audio = PeerAudio(speed=4.0)
-        session = _session(emu, audio)
-        original_start = audio.start
-
-        async def start_then_hang_up(fmt: AudioFormat, listener: AudioListener) -> None:
-            await original_start(fmt, listener)
-            asyncio.get_running_loop().call_soon(listener.on_closed, "gone before ready")
-
-        audio.start = start_then_hang_up  # type: ignore[method-assign]
+        session = _session(emu, HangsUpWhileConnecting(speed=4.0))
         with pytest.raises(SessionClosedError, match="gone before ready"):
             await asyncio.wait_for(session.start(), 10)
     assert session.state.value == "closed"
