@@ -10,12 +10,14 @@ import argparse
 import asyncio
 import contextlib
 import ipaddress
-import signal
+import logging
+import secrets
 import sys
 from collections.abc import AsyncIterator
 from typing import Any
 
 from .run import _SAMPLE_FLAGS, _agent, _credential
+from .serve_ops import OPERATOR_NOTE, operations
 from .settings import ENV, MissingSettings, RunSettings, read_env, resolve
 
 __all__ = ["add_arguments", "serve_command"]
@@ -57,7 +59,35 @@ def add_arguments(serve: argparse.ArgumentParser) -> None:
         "repeatable. The page's own origin is always accepted",
     )
     ours.add_argument(
-        "--max-conversations", type=int, default=50, help="conversations at once (50)"
+        "--max-sessions",
+        "--max-conversations",
+        dest="max_conversations",
+        type=int,
+        default=None,
+        help="conversations at once, every channel together; the next is refused before any "
+        "Voice Live connection [VOICEAGENT_MAX_SESSIONS] (50)",
+    )
+    ours.add_argument(
+        "--idle-timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="end a conversation with no speech and no reply for this long "
+        "[VOICEAGENT_IDLE_TIMEOUT] (no limit)",
+    )
+    ours.add_argument(
+        "--drain-timeout",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="on SIGTERM/SIGINT, let live conversations go on this long before closing them "
+        "[VOICEAGENT_DRAIN_TIMEOUT] (3600)",
+    )
+    ours.add_argument(
+        "--operator-token",
+        default=None,
+        help="bearer token for /sessions and /metrics [VOICEAGENT_OPERATOR_TOKEN]; needed "
+        "beyond loopback (without one they are closed there)",
     )
 
 
@@ -104,18 +134,23 @@ async def _serve(args: argparse.Namespace, settings: RunSettings) -> int:
     from aiohttp import web
 
     from voiceagent.serve import ServeLimits, create_app
+    from voiceagent.serve.drain import Drain
+    from voiceagent.serve.registry import SessionRegistry
 
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with contextlib.suppress(NotImplementedError, RuntimeError):
-            loop.add_signal_handler(sig, stop.set)
+    ops = operations(args)
+    registry = SessionRegistry(ops.max_sessions, idle_timeout_s=ops.idle_timeout_s)
+    drain = Drain(registry, ops.drain_timeout_s)
+    drain.install()
     async with _endpoint(settings) as endpoint:
         factory = _factory(args, settings, endpoint)
         limits = ServeLimits(
-            allowed_origins=tuple(args.allow_origin), max_conversations=args.max_conversations
+            allowed_origins=tuple(args.allow_origin), max_conversations=ops.max_sessions
         )
-        runner = web.AppRunner(create_app(factory, limits=limits), shutdown_timeout=5)
+        token = ops.operator_token
+        if token is None and not _is_loopback(args.host):
+            token = secrets.token_urlsafe(32)  # closed to everyone until one is given
+        app = create_app(factory, limits=limits, registry=registry, operator_token=token)
+        runner = web.AppRunner(app, shutdown_timeout=5)
         await runner.setup()
         site = web.TCPSite(runner, args.host, args.port)
         await site.start()
@@ -124,11 +159,14 @@ async def _serve(args: argparse.Namespace, settings: RunSettings) -> int:
         print(f"voiceagent serve: open http://{args.host}:{port}/ (talking to {where})", flush=True)
         if not _is_loopback(args.host):
             print(QUOTA_WARNING.format(host=args.host, port=port), file=sys.stderr, flush=True)
+            if ops.operator_token is None:
+                print(OPERATOR_NOTE, file=sys.stderr, flush=True)
         try:
-            await stop.wait()
+            await drain.run(factory.close_all)
         finally:
             await runner.cleanup()
             await factory.aclose()
+            logging.shutdown()  # flush the log handlers before the exit code
     return 0
 
 
@@ -137,7 +175,8 @@ def serve_command(args: argparse.Namespace) -> int:
     env, origin = read_env()
     try:
         settings = resolve(args, env, origin)
-    except MissingSettings as exc:
+        operations(args)
+    except (MissingSettings, ValueError) as exc:
         print(f"voiceagent serve: {exc}", file=sys.stderr)
         return 2
     return asyncio.run(_serve(args, settings))

@@ -9,6 +9,9 @@ from __future__ import annotations
 from aiohttp import web
 
 from .conversation import SessionMaker
+from .health import add_health_routes
+from .metrics import add_metrics_route
+from .registry import SessionRegistry, install_registry
 from .settings import Hooks, ServeLimits
 from .web import add_page_routes
 
@@ -16,15 +19,32 @@ __all__ = ["create_app"]
 
 
 def create_app(
-    maker: SessionMaker, *, hooks: Hooks | None = None, limits: ServeLimits | None = None
+    maker: SessionMaker,
+    *,
+    hooks: Hooks | None = None,
+    limits: ServeLimits | None = None,
+    registry: SessionRegistry | None = None,
+    operator_token: str | None = None,
 ) -> web.Application:
     """An aiohttp app with the page at ``/`` and a conversation per WebSocket at ``/ws``.
+
+    Also ``/healthz``, ``/readyz``, ``/sessions`` and ``/metrics`` (the operator's routes).
 
     Args:
         maker: Builds each tab's session (a :class:`~voiceagent.SessionFactory`).
         hooks: authorize / choose / observe (see :class:`~voiceagent.serve.Hooks`).
         limits: See :class:`~voiceagent.serve.ServeLimits`.
+        registry: The live conversations of every channel (default: one from ``limits``).
+        operator_token: Bearer token ``/sessions`` and ``/metrics`` require (None: open).
     """
+    limits = limits or ServeLimits()
     app = web.Application()
+    registry = install_registry(
+        app,
+        registry
+        or SessionRegistry(limits.max_conversations, max_duration_s=limits.max_conversation_s),
+    )
+    add_health_routes(app, registry, operator_token=operator_token)
+    add_metrics_route(app, registry, operator_token=operator_token)
     add_page_routes(app, maker, hooks=hooks, limits=limits)
     return app

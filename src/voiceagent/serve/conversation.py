@@ -21,6 +21,7 @@ from .settings import Choice, Hooks, ServeLimits, maybe_await
 if TYPE_CHECKING:
     from ..audio.base import AudioBackend
     from ..session.session import VoiceAgentSession
+    from .registry import Conversation
 
 __all__ = ["PageSocket", "SessionMaker", "hold_conversation"]
 
@@ -118,8 +119,11 @@ async def hold_conversation(
     request: Any = None,
     hooks: Hooks | None = None,
     limits: ServeLimits | None = None,
+    conversation: Conversation | None = None,
 ) -> str:
     """Drive one conversation until the tab closes, the session ends or a limit is hit.
+
+    ``conversation`` is its entry in the server's registry (which may end it: idle, too long).
 
     Returns:
         Why the conversation ended (also sent to the page as ``closed {reason}``).
@@ -139,10 +143,14 @@ async def hold_conversation(
         if choice.options is not None:
             kwargs["options"] = choice.options
         session = maker.create(audio=page, **kwargs)
+        if conversation is not None:
+            conversation.attach(session)
         forward_to_page(session, page)
         if hooks.observe is not None:
             await maybe_await(hooks.observe(request, session))
         reason = await _converse(socket, page, session, limits)
+        if conversation is not None and conversation.end_reason is not None:
+            reason = conversation.end_reason
     except asyncio.CancelledError:
         reason = "the server is shutting down"
         raise

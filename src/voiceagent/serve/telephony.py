@@ -18,6 +18,7 @@ from aiohttp import WSMsgType, web
 from ..bridges.telephony.backend import CallInfo, TelephonyBackend
 from ..events import DtmfReceived
 from .conversation import SessionMaker
+from .registry import TOO_MANY_SESSIONS, find_registry
 
 if TYPE_CHECKING:
     from ..session.session import VoiceAgentSession
@@ -66,8 +67,13 @@ async def hold_call(
         start_timeout: Seconds to wait for the carrier's ``start``/``AudioMetadata``.
         **backend_options: For :meth:`TelephonyBackend.twilio` / :meth:`TelephonyBackend.acs`.
     """
+    registry = find_registry(request.app)
+    conversation = registry.admit(provider) if registry is not None else None
     ws = web.WebSocketResponse()
     await ws.prepare(request)
+    if registry is not None and conversation is None:  # before any Voice Live connection
+        await ws.close(code=TOO_MANY_SESSIONS, message=b"too many calls at once; try later")
+        return ws
     make = TelephonyBackend.twilio if provider == "twilio" else TelephonyBackend.acs
     backend = make(ws.send_str, ws.close, **backend_options)
     reader = asyncio.create_task(backend.run(_text_frames(ws)))
@@ -81,12 +87,16 @@ async def hold_call(
             await ws.close(code=POLICY_VIOLATION, message=b"not a call this server answered")
             return ws
         session = sessions.create(audio=backend)
+        if conversation is not None:
+            conversation.attach(session)
         publish_dtmf(session, backend)
         async with session:
             await session.wait_closed()
     except (TimeoutError, ConnectionError) as exc:
         log.warning("%s media stream ended before the call started: %s", provider, exc)
     finally:
+        if registry is not None and conversation is not None:
+            registry.release(conversation)
         await backend.stop()  # the session ended (or never began): hang up
         reader.cancel()
         with contextlib.suppress(asyncio.CancelledError):

@@ -11,6 +11,7 @@ from aiohttp import WSMsgType, web
 from ..bridges.web import ASSET_NAMES, read_asset
 from .conversation import SessionMaker, hold_conversation
 from .origin import origin_allowed
+from .registry import SessionRegistry, install_registry
 from .settings import Hooks, ServeLimits, maybe_await
 
 __all__ = ["add_page_routes"]
@@ -66,6 +67,10 @@ def add_page_routes(
     hooks, limits = hooks or Hooks(), limits or ServeLimits()
     prefix = prefix.rstrip("/")
     conversations: set[asyncio.Task[Any]] = set()
+    # shared with the app's other channels when create_app (or the app's owner) installed one
+    registry = install_registry(
+        app, SessionRegistry(limits.max_conversations, max_duration_s=limits.max_conversation_s)
+    )
 
     async def page_file(request: web.Request) -> web.StreamResponse:
         name = request.match_info.get("name") or "index.html"
@@ -92,19 +97,29 @@ def add_page_routes(
             )
         if hooks.authorize is not None and not await maybe_await(hooks.authorize(request)):
             raise web.HTTPUnauthorized(text="not authorized to open a conversation\n")
-        if len(conversations) >= limits.max_conversations:
-            raise web.HTTPServiceUnavailable(text="too many conversations at once; try later\n")
+        conversation = registry.admit("browser")  # before any Voice Live connection
+        if conversation is None:
+            raise web.HTTPServiceUnavailable(
+                text="too many conversations at once (or the server is draining); try later\n",
+                headers={"Retry-After": "5"},
+            )
         ws = web.WebSocketResponse(max_msg_size=4 * limits.max_frame_bytes, heartbeat=30)
-        await ws.prepare(request)
         task = asyncio.current_task()
         assert task is not None
         conversations.add(task)
         try:
+            await ws.prepare(request)
             await hold_conversation(
-                _AiohttpSocket(ws), maker, request=request, hooks=hooks, limits=limits
+                _AiohttpSocket(ws),
+                maker,
+                request=request,
+                hooks=hooks,
+                limits=limits,
+                conversation=conversation,
             )
         finally:
             conversations.discard(task)
+            registry.release(conversation)
         return ws
 
     app.router.add_get(prefix + "/", page_file)

@@ -1,0 +1,138 @@
+"""Operator routes: ``/healthz`` (alive), ``/readyz`` (taking conversations), ``/sessions``.
+
+``/healthz`` and ``/readyz`` answer anyone: probes and load balancers cannot send a secret, and
+they tell only "up"/"ready". ``/sessions`` (and ``/metrics``, see :mod:`.metrics`) need the
+operator token when one is set; :func:`operator_allowed` is the shared check.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hmac
+import time
+from collections.abc import Callable
+
+from aiohttp import web
+
+from .registry import SessionRegistry
+
+__all__ = ["LoopMonitor", "add_health_routes", "operator_allowed"]
+
+UNRESPONSIVE_AFTER_S = 5.0
+"""``/healthz`` fails when the loop monitor has not run for this long (a blocked loop)."""
+
+
+class LoopMonitor:
+    """Measures event-loop lag: how late a periodic wake-up runs.
+
+    Args:
+        interval_s: How often to wake up.
+    """
+
+    def __init__(self, interval_s: float = 0.25) -> None:
+        self.interval_s = interval_s
+        self.last_lag_s = 0.0
+        self.last_beat = time.monotonic()
+        self.listeners: list[Callable[[float], None]] = []
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        """Start measuring on the running loop (once)."""
+        if self._task is None:
+            self.last_beat = time.monotonic()
+            self._task = asyncio.ensure_future(self._run())
+
+    async def stop(self) -> None:
+        """Stop measuring."""
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    def responsive(self) -> bool:
+        """False when the monitor has not woken up for :data:`UNRESPONSIVE_AFTER_S`."""
+        return time.monotonic() - self.last_beat < UNRESPONSIVE_AFTER_S + self.interval_s
+
+    async def _run(self) -> None:
+        while True:
+            planned = time.monotonic() + self.interval_s
+            await asyncio.sleep(self.interval_s)
+            now = time.monotonic()
+            self.last_lag_s = max(0.0, now - planned)
+            self.last_beat = now
+            for listener in self.listeners:
+                listener(self.last_lag_s)
+
+
+def operator_allowed(request: web.Request, token: str | None) -> bool:
+    """Whether ``request`` carries ``Authorization: Bearer <token>`` (always True without one)."""
+    if token is None:
+        return True
+    given = request.headers.get("Authorization", "")
+    return hmac.compare_digest(given.encode(), f"Bearer {token}".encode())
+
+
+def refuse_operator() -> web.HTTPUnauthorized:
+    """The 401 for a missing or wrong operator token (never says what the token is)."""
+    return web.HTTPUnauthorized(
+        text="operator route: send 'Authorization: Bearer <operator token>' "
+        "(the server's --operator-token / VOICEAGENT_OPERATOR_TOKEN)\n",
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
+_MONITOR: web.AppKey[LoopMonitor] = web.AppKey("voiceagent_loop_monitor", LoopMonitor)
+
+
+def loop_monitor(app: web.Application) -> LoopMonitor:
+    """The app's loop monitor (one per app, started with the app)."""
+    monitor = app.get(_MONITOR)
+    if monitor is None:
+        monitor = app[_MONITOR] = LoopMonitor()
+
+        async def start(_app: web.Application) -> None:
+            monitor.start()
+
+        async def stop(_app: web.Application) -> None:
+            await monitor.stop()
+
+        app.on_startup.append(start)
+        app.on_cleanup.append(stop)
+    return monitor
+
+
+def add_health_routes(
+    app: web.Application, registry: SessionRegistry, *, operator_token: str | None = None
+) -> None:
+    """Add ``GET /healthz``, ``GET /readyz`` and ``GET /sessions`` to ``app``.
+
+    Args:
+        app: The aiohttp application.
+        registry: The live conversations (readiness and the snapshot come from it).
+        operator_token: Required (as a bearer token) for ``/sessions``; None leaves it open,
+            which is fine on loopback only.
+    """
+    monitor = loop_monitor(app)
+
+    async def healthz(_request: web.Request) -> web.Response:
+        if not monitor.responsive():
+            return web.json_response({"status": "event loop unresponsive"}, status=503)
+        return web.json_response({"status": "ok", "loop_lag_s": round(monitor.last_lag_s, 4)})
+
+    async def readyz(_request: web.Request) -> web.Response:
+        if registry.draining:
+            return web.json_response({"status": "draining"}, status=503)
+        if not registry.ready:
+            return web.json_response({"status": "full"}, status=503)
+        return web.json_response({"status": "ready"})
+
+    async def sessions(request: web.Request) -> web.Response:
+        if not operator_allowed(request, operator_token):
+            raise refuse_operator()
+        return web.json_response(registry.snapshot())
+
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    app.router.add_get("/sessions", sessions)
