@@ -68,11 +68,16 @@ class FakeCarrierCall:
         self._generation = 0  # bumped by a clear: what arrived before it is dropped
         self._speech: deque[bytes] = deque()
         self._speech_done: asyncio.Event = asyncio.Event()
+        self._first_frame = False
         self._progress = asyncio.Condition()
         self.played = bytearray()
         """Every byte of agent audio the caller heard, in the carrier's format."""
         self.clears: list[int] = []
         """``len(played)`` at each clear/StopAudio: where the caller stopped hearing."""
+        self.cleared_at: list[float] = []
+        """Loop time of each clear/StopAudio: the line went silent then."""
+        self.spoke_at: list[float] = []
+        """Loop time each :meth:`speak` put its first frame on the line."""
         self.received: list[dict[str, Any]] = []
         """Every message the server sent, in order."""
         self.ticks = 0
@@ -160,6 +165,7 @@ class FakeCarrierCall:
         line = self._encode_mic(np.asarray(audio, dtype="<i2").tobytes())
         step = int(self.rate * TICK_S) * self.bytes_per_frame
         self._speech_done.clear()
+        self._first_frame = True
         self._speech.extend(line[i : i + step] for i in range(0, len(line), step))
         await self._speech_done.wait()
 
@@ -203,6 +209,7 @@ class FakeCarrierCall:
 
     async def _clear(self) -> None:
         self.clears.append(len(self.played))
+        self.cleared_at.append(asyncio.get_running_loop().time())
         marks = [m for m in self._buffer if isinstance(m, str)]
         self._buffer.clear()
         self._buffered_bytes = 0
@@ -256,6 +263,9 @@ class FakeCarrierCall:
             tick += 1
             await asyncio.sleep(max(0.0, start + tick * TICK_S - loop.time()))
             frame = self._speech.popleft() if self._speech else None
+            if frame is not None and self._first_frame:
+                self._first_frame = False
+                self.spoke_at.append(loop.time())
             if not self._speech:
                 self._speech_done.set()
             with contextlib.suppress(ConnectionError):
