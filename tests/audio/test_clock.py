@@ -62,6 +62,19 @@ def test_flush_fades_pcm16_from_the_last_sample_instead_of_clicking() -> None:
     assert out.tick().segments == (("b", 0, 960),)
 
 
+def test_pause_keeps_the_queue_and_counts_nothing_until_resume() -> None:
+    out = PacedOutput(PCM)
+    out.push("a", b"\x01\x00" * 480 * 3)
+    out.tick()
+    assert out.pause() and not out.pause()  # pausing twice changes nothing
+    for _ in range(4):
+        assert out.tick().data == b""
+    assert out.played_frames("a") == 480 and out.queued_frames == 960  # nothing dropped
+    assert out.resume()
+    assert out.tick().segments == (("a", 0, 960),) and out.played_frames("a") == 960
+    assert not PacedOutput(PCM).pause()  # nothing queued: nothing to pause
+
+
 def test_g711_counts_one_byte_per_frame_and_pads_with_its_own_silence() -> None:
     out = PacedOutput(ULAW)
     assert silence(ULAW, 2) == b"\xff\xff" and out.silence_block == b"\xff" * 160

@@ -131,6 +131,7 @@ class PacedOutput:
         self._queued = 0  # bytes
         self._in_flight: deque[tuple[Segment, ...]] = deque()  # sent, not yet played (lead)
         self._playing = False
+        self._paused = False
         self._waited = 0  # bytes of ticks the first queued audio waited while prebuffering
         self._last_sample = 0
         self._fade_pending = False
@@ -178,10 +179,28 @@ class PacedOutput:
         self._queue.clear()
         self._in_flight.clear()
         self._offset = self._queued = self._waited = 0
-        self._playing = False
+        self._playing = self._paused = False
         self._drained_item = None
         self._fade_pending = self._fade > 0 and self._last_sample != 0
         return dropped // self._bpf
+
+    def pause(self) -> bool:
+        """Stop taking audio without dropping it (local interruption); True if audio was queued.
+
+        The next tick fades out (PCM16 with ``fade_ms``); nothing is taken or counted until
+        :meth:`resume`, except blocks a peer already has (``lead_blocks``): it plays those.
+        A backend implements :class:`~voiceagent.audio.PausableOutput` with it.
+        """
+        if not self._queued or self._paused:
+            return False
+        self._paused = True
+        self._fade_pending = self._fade > 0 and self._last_sample != 0
+        return True
+
+    def resume(self) -> bool:
+        """Continue after :meth:`pause` with the next queued frame; True if it was paused."""
+        was, self._paused = self._paused, False
+        return was and self._queued > 0
 
     def played_frames(self, item_id: str) -> int:
         """Frames of ``item_id`` played (counted by ticks), not merely queued or sent."""
@@ -234,7 +253,7 @@ class PacedOutput:
             return OutputBlock(data=self._fade_block())
         out = bytearray()
         segments: list[Segment] = []
-        if self._ready():
+        if not self._paused and self._ready():
             for _ in range(self.lead_blocks + 1 - len(self._in_flight)):
                 if not self._queue:
                     break
