@@ -179,9 +179,21 @@ class Console:
         for line in lines:
             self.out.print(line, markup=False, soft_wrap=True)
         if failure is not None:
-            self._error(str(failure) or repr(failure))
+            self._error((str(failure) or repr(failure)) + _hint(failure))
             return 1
         return 0
+
+
+def _hint(failure: BaseException) -> str:
+    """What the command line offers for a failure (the library's hint speaks Python)."""
+    from voiceagent import AudioError
+
+    if isinstance(failure, AudioError):
+        return (
+            "\n  no usable sound card? talk without one: --input-wav FILE.wav (say a file, "
+            "with --output-wav REPLY.wav for the answer) or --text (type instead of speaking)"
+        )
+    return ""
 
 
 async def _lines() -> AsyncIterator[str]:

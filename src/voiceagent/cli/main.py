@@ -96,6 +96,8 @@ def build_parser() -> argparse.ArgumentParser:
             parents=[common],
         )
     )
+    for command_parser in sub.choices.values():  # for errors in the subcommand's terms
+        command_parser.set_defaults(command_parser=command_parser)
     return parser
 
 
@@ -128,7 +130,12 @@ def main(argv: list[str] | None = None) -> int:
         from voiceagent.emulator import main as emulator_main
 
         return emulator_main(emulator[1])
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        # The subcommand's usage, not the top-level one: the flag is wrong for *that* command.
+        command_parser: argparse.ArgumentParser = getattr(args, "command_parser", parser)
+        command_parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     _logging(getattr(args, "verbose", 0))
     from voiceagent import VoiceAgentError
 

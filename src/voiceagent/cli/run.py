@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import logging
+import os
 import sys
 import time
 from pathlib import Path
@@ -217,11 +218,20 @@ def resume_command(argv: list[str], conversation_id: str) -> str:
 
 
 def _debug_log(directory: Path) -> None:
-    """Also write a debug log (secrets are redacted by the library's loggers) to ``directory``."""
-    directory.mkdir(parents=True, exist_ok=True)
-    handler = logging.FileHandler(directory / f"voiceagent-{time.strftime('%Y%m%d-%H%M%S')}.log")
+    """Also write a debug log (secrets are redacted by the library's loggers) to ``directory``.
+
+    It holds the user's words (transcripts at DEBUG), like the conversation log beside it: the
+    file is created 0600 and a folder created here 0700 (an existing folder is left as it is).
+    """
+    if not directory.is_dir():
+        directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path = directory / f"voiceagent-{time.strftime('%Y%m%d-%H%M%S')}.log"
+    os.close(os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600))  # owner only
+    handler = logging.FileHandler(path)
     handler.setLevel(logging.DEBUG)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.setFormatter(
+        logging.Formatter("%(asctime)s %(levelname)s %(session_id)s %(name)s: %(message)s")
+    )
     root = logging.getLogger()
     root.addHandler(handler)
     root.setLevel(logging.DEBUG)

@@ -52,6 +52,14 @@ class MissingSettings(Exception):
         self.missing = missing
 
 
+class InvalidSetting(MissingSettings):
+    """A setting given that cannot be used as it is (``str()`` says why and what to do)."""
+
+    def __init__(self, problem: str) -> None:
+        Exception.__init__(self, problem)
+        self.missing = [problem]
+
+
 @dataclass
 class RunSettings:
     """Everything ``voiceagent run`` needs, resolved, with where each value came from."""
@@ -125,6 +133,13 @@ def resolve(
     if mode != "model":
         values.pop("model", None)
     missing: list[str] = []
+    if mode != "model" and getattr(args, "api_key", None) is not None:
+        # Not silently ignored: the user believes the key is used. (A key in the environment
+        # or .env is ignored in agent mode, as the library does: a samples' .env holds one.)
+        raise InvalidSetting(
+            "--api-key is for model mode only (--model); agent mode takes Microsoft Entra ID "
+            "only: remove --api-key and sign in with `az login` (or use a managed identity)"
+        )
     if emulator:
         values.pop("endpoint", None)  # the embedded emulator's
         if mode == "agent":

@@ -27,6 +27,19 @@ from .server import Emulator
 __all__ = ["build_emulator", "build_parser", "load_script", "main", "parse_rule"]
 
 
+def _port(text: str) -> int:
+    """``--port``: a TCP port number, 0 (any free port) to 65535."""
+    try:
+        port = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port number (0-65535)") from None
+    if not 0 <= port <= 65535:
+        raise argparse.ArgumentTypeError(
+            f"{port} is not a port number: use 1-65535, or 0 for any free port"
+        )
+    return port
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The emulator's argument parser (the ``voiceagent emulator`` CLI reuses it)."""
     parser = argparse.ArgumentParser(
@@ -35,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add = parser.add_argument
     add("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
-    add("--port", type=int, default=8765, help="port to bind (default 8765; 0 = any)")
+    add("--port", type=_port, default=8765, help="port to bind (default 8765; 0 = any)")
     add("--api-key", default=None, help="api-key to require (default: accept any)")
     add("--token", default=None, help="bearer token to require (default: accept any)")
     add("--fast", action="store_true", help="send reply audio as fast as possible")
@@ -166,19 +179,30 @@ def load_script(spec: str) -> AgentScript:
         path = Path(module_name)
         loader_spec = importlib.util.spec_from_file_location(path.stem, path)
         if loader_spec is None or loader_spec.loader is None or not path.is_file():
-            raise ValueError(f"cannot load script file {module_name}")
+            raise ValueError(f"--script {spec}: no such Python file {module_name}")
         module = importlib.util.module_from_spec(loader_spec)
-        loader_spec.loader.exec_module(module)
+        try:
+            loader_spec.loader.exec_module(module)
+        except Exception as exc:  # the user's file: say which and why, not a traceback
+            raise ValueError(
+                f"--script {spec}: running {module_name} failed: {type(exc).__name__}: {exc}"
+            ) from None
     else:
         sys.path.insert(0, str(Path.cwd()))
         try:
             module = importlib.import_module(module_name)
-        except ImportError as exc:
-            raise ValueError(f"cannot import {module_name}: {exc}") from None
+        except Exception as exc:
+            raise ValueError(
+                f"--script {spec}: cannot import {module_name}: {type(exc).__name__}: {exc}"
+            ) from None
     try:
         obj: Any = getattr(module, attribute)
     except AttributeError:
-        raise ValueError(f"{module_name} has no {attribute!r}") from None
+        names = sorted(n for n in vars(module) if not n.startswith("_"))
+        raise ValueError(
+            f"--script {spec}: {module_name} has no {attribute!r} (it defines: "
+            f"{', '.join(names[:12]) or 'nothing public'})"
+        ) from None
     if isinstance(obj, AgentScript):
         return obj
     if isinstance(obj, type) or not callable(obj):
