@@ -338,10 +338,15 @@ class VoiceAgentSession(SessionCore):
     ) -> None:
         """Return a function call's result and (by default) ask for the follow-up response.
 
-        The follow-up ``response.create`` goes out once no response is in progress: at once
-        when none is, else right after the current one's ``response.done`` (sent earlier, the
-        service refuses it with ``conversation_already_has_active_response``). Tools
+        Returns once the output is sent. The follow-up goes on a session task through
+        :meth:`request_response`: once no response is in progress, at once when none is, else
+        right after the current one's ``response.done`` (sent earlier, the service refuses it
+        with ``conversation_already_has_active_response``); a lost connection drops it. Tools
         registered with :meth:`tool` need none of this: the library answers them.
+
+        Raises:
+            SessionClosedError: The session is not ready.
+            ConnectError: The connection dropped while sending (``retryable``).
         """
         with self._sending() as wire:
             await wire.add_function_output(call_id, output)
