@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import logging
 from typing import Any
 
 import pytest
@@ -67,8 +68,9 @@ class AckingPeer(PeerAudio):
     the acknowledgement truncates at 0 ms (or deletes the item as unheard).
     """
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, *, acks: bool = True, **kwargs: Any) -> None:
         super().__init__(**kwargs)
+        self.acks = acks
         self.reported: dict[str, int] = {}
         self.items: set[str] = set()
         self.acknowledged = asyncio.Event()
@@ -84,7 +86,8 @@ class AckingPeer(PeerAudio):
             self.reported.update(final)
             self.acknowledged.set()
 
-        asyncio.get_running_loop().call_later(0.1, report)
+        if self.acks:
+            asyncio.get_running_loop().call_later(0.1, report)
 
     def play(self, item_id: str, pcm: bytes) -> None:
         self.items.add(item_id)
@@ -260,3 +263,22 @@ async def test_a_barge_in_truncates_at_the_count_the_peer_acknowledged_after_the
     assert truncate["item_id"] == event.item_id
     assert truncate["audio_end_ms"] == acknowledged * 1000 // 24000  # not 0: it waited
     assert event.played_ms == truncate["audio_end_ms"]
+
+
+async def test_a_peer_that_never_acknowledges_delays_the_barge_in_boundedly(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="voiceagent.session")
+    async with Emulator(token=TOKEN, realtime=False, script=AgentScript(default=LONG)) as emu:
+        emu.script.user_says("tell me a story", "stop")
+        audio = AckingPeer(acks=False, speed=2.0)
+        session = _session(emu, audio)
+        barge = asyncio.get_running_loop().create_future()
+        session.on("voiceagent.barge_in", lambda e: barge.done() or barge.set_result(e))
+        async with session:
+            audio.feed(user_speech("tell me a story"))
+            await audio.wait_heard(1000, timeout=15)
+            audio.feed(user_speech("stop"))
+            event = await asyncio.wait_for(barge, 15)  # it went on without the report
+    assert event.played_ms == 0  # the last count the peer sent: none
+    assert any("did not acknowledge the flush" in r.getMessage() for r in caplog.records)
