@@ -160,9 +160,13 @@ class HangsUpWhileConnecting(PeerAudio):
 async def test_a_hang_up_while_connecting_ends_start_at_once() -> None:
     async with Emulator(token=TOKEN, realtime=False) as emu:
         session = _session(emu, HangsUpWhileConnecting(speed=4.0))
+        closed = _closed_event(session)
         with pytest.raises(SessionClosedError, match="gone before ready"):
             await asyncio.wait_for(session.start(), 10)
+        await asyncio.wait_for(session.wait_closed(), 5)  # a hang-up is no error
+        event = await asyncio.wait_for(closed, 5)
     assert session.state.value == "closed"
+    assert event.reason == "gone before ready" and event.error is None
 
 
 @pytest.mark.parametrize("agent_mode", [True, False])

@@ -217,7 +217,8 @@ class SessionCore:
             self._tasks.spawn(self._microphone.run(), "send")
             await self._greeter.greet(self._link.wire)
         except BaseException as exc:
-            self._fail(exc)
+            if not isinstance(exc, _HungUp):  # a hang-up is no failure: wait_closed() returns
+                self._fail(exc)
             await self.aclose()
             if isinstance(exc, (VoiceAgentError, asyncio.CancelledError)):
                 raise
@@ -241,7 +242,7 @@ class SessionCore:
         if self._failure is not None:
             raise self._failure  # on_error: the AudioError
         if self._audio_gone.is_set():
-            raise SessionClosedError(
+            raise _HungUp(
                 "the audio backend closed the session before it was ready: "
                 + (self._close_reason or "(no reason given)")
             )
@@ -439,6 +440,10 @@ class SessionCore:
 
     def _report(self, event_type: str, problem: str) -> None:
         self._receiver.report(event_type, problem, "")
+
+
+class _HungUp(SessionClosedError):
+    """start() ends because the audio backend's peer went away (``on_closed``)."""
 
 
 def _default_audio() -> AudioBackend:
