@@ -102,7 +102,7 @@ class ServeMetrics:
         if session is None:
             return
 
-        async def turn(event: Any) -> None:
+        def turn(event: Any) -> None:
             for value, histogram in (
                 (event.first_audio_played_ms, self.first_audio),
                 (event.first_audio_received_ms, self.turn_latency),
@@ -111,22 +111,23 @@ class ServeMetrics:
                 if value is not None:
                     histogram.observe(value / 1000)
 
-        async def tool(event: Any) -> None:
+        def tool(event: Any) -> None:
             self.tool_latency.labels(event.name, event.outcome).observe(event.duration_ms / 1000)
 
-        async def reconnecting(event: Any) -> None:
+        def reconnecting(event: Any) -> None:
             self.reconnects.labels(channel).inc()
             code = event.close_code
             self.close_codes.labels("none" if code is None else str(code)).inc()
 
-        async def error(event: Any) -> None:
+        def error(event: Any) -> None:
             code = field_of(event, "error", "code") or field_of(event, "error", "type")
             self.errors.labels(str(code or "unknown")).inc()
 
-        async def closed(event: Any) -> None:
+        def closed(event: Any) -> None:
             if event.error is not None:
                 self.sessions_failed.labels(type(event.error).__name__).inc()
 
+        # plain functions: counted inline, before any later subscriber sees the event
         session.on("voiceagent.metrics", turn)
         session.on("voiceagent.tool_call", tool)
         session.on("voiceagent.reconnecting", reconnecting)
