@@ -19,6 +19,7 @@ from ..bridges.telephony.backend import CallInfo, TelephonyBackend
 from ..events import DtmfReceived
 from .conversation import SessionMaker
 from .registry import TOO_MANY_SESSIONS, find_registry
+from .silence import SilencePolicy, watch_silence
 
 if TYPE_CHECKING:
     from ..session.session import VoiceAgentSession
@@ -54,6 +55,7 @@ async def hold_call(
     sessions: SessionMaker,
     *,
     check: CallCheck | None = None,
+    silence: SilencePolicy | None = None,
     start_timeout: float = 10.0,
     **backend_options: Any,
 ) -> web.WebSocketResponse:
@@ -64,6 +66,7 @@ async def hold_call(
         provider: ``"twilio"`` or ``"acs"``.
         sessions: Builds the call's session (a :class:`~voiceagent.SessionFactory`).
         check: Refuses a stream this server did not answer (closed with 1008, no session).
+        silence: Reprompt a silent caller, then hang up (:class:`SilencePolicy`).
         start_timeout: Seconds to wait for the carrier's ``start``/``AudioMetadata``.
         **backend_options: For :meth:`TelephonyBackend.twilio` / :meth:`TelephonyBackend.acs`.
     """
@@ -91,7 +94,15 @@ async def hold_call(
             conversation.attach(session)
         publish_dtmf(session, backend)
         async with session:
-            await session.wait_closed()
+            watcher = None
+            if silence is not None:
+                watcher = asyncio.create_task(watch_silence(session, silence))
+            try:
+                await session.wait_closed()
+            finally:
+                if watcher is not None:
+                    watcher.cancel()
+                    await asyncio.gather(watcher, return_exceptions=True)
     except (TimeoutError, ConnectionError) as exc:
         log.warning("%s media stream ended before the call started: %s", provider, exc)
     finally:

@@ -14,6 +14,7 @@ from voiceagent import AgentConfig, SessionOptions, VoiceAgentSession
 from voiceagent.audio.base import AudioBackend
 from voiceagent.bridges.telephony.backend import TelephonyBackend
 from voiceagent.emulator import Emulator
+from voiceagent.serve.silence import SilencePolicy
 from voiceagent.serve.telephony import CallCheck, hold_call
 from voiceagent.testing import EmulatorCredential
 
@@ -51,13 +52,22 @@ class PhoneServer:
 
 @asynccontextmanager
 async def phone_server(
-    emu: Emulator, provider: str, check: CallCheck | None = None
+    emu: Emulator,
+    provider: str,
+    check: CallCheck | None = None,
+    silence: SilencePolicy | None = None,
 ) -> AsyncIterator[PhoneServer]:
     """Serve ``/media`` for ``provider`` on 127.0.0.1 (a free port) for the duration."""
     sessions = Sessions(emu)
 
     async def media(request: web.Request) -> web.WebSocketResponse:
-        return await hold_call(request, provider, sessions, check=check)  # type: ignore[arg-type]
+        return await hold_call(
+            request,
+            provider,  # type: ignore[arg-type]
+            sessions,
+            check=check,
+            silence=silence,
+        )
 
     app = web.Application()
     app.router.add_get("/media", media)
