@@ -18,6 +18,7 @@ from typing import Any
 
 from aiohttp import web
 
+from .avatar import AvatarLink, check_avatar
 from .conversations import Conversation, ConversationStore
 from .eventlog import EventLog
 from .faults import Faults
@@ -41,7 +42,6 @@ logger = logging.getLogger(__name__)
 # Client events the service knows but the emulator does not emulate: answered with an error.
 _UNSUPPORTED = frozenset(
     {
-        "session.avatar.connect",
         "input_audio.turn.start",
         "input_audio.turn.append",
         "input_audio.turn.end",
@@ -133,6 +133,7 @@ class EmulatedSession:
         self.input_audio = InputAudio(self)
         self.items = ItemHandlers(self)
         self.text_input = TextInputHandlers(self)
+        self.avatar = AvatarLink(self)
         self._transport = Transport(
             ws,
             request,
@@ -143,6 +144,7 @@ class EmulatedSession:
         )
         self._handlers: dict[str, Callable[[dict[str, Any]], Awaitable[None]]] = {
             "session.update": self._on_session_update,
+            "session.avatar.connect": self.avatar.on_connect,
             "input_audio_buffer.append": self.input_audio.on_append,
             "input_audio_buffer.commit": self.input_audio.on_commit,
             "input_audio_buffer.clear": self.input_audio.on_clear,
@@ -220,6 +222,7 @@ class EmulatedSession:
         Raises:
             SessionClosedError: The connection is closed.
         """
+        self.avatar.observe(event)
         await self._transport.send_event(event)
 
     async def inject(self, frame: str | bytes) -> None:
@@ -279,6 +282,7 @@ class EmulatedSession:
         finally:
             await self._transport.finish()
             await self.responder.shutdown()
+            await self.avatar.close()
             logger.info("session %s closed", self.session_id)
 
     async def _on_binary(self, data: bytes) -> None:
@@ -362,6 +366,7 @@ class EmulatedSession:
                 "agent_id": self.settings.agent_id or f"{self.agent_name}:{version}",
                 "thread_id": self.conversation_id,
             }
+        self.avatar.decorate(view)
         return view
 
     async def _on_session_update(self, event: dict[str, Any]) -> None:
@@ -373,7 +378,9 @@ class EmulatedSession:
             )
             return
         try:
-            self.config = merge_update(self.config, event.get("session") or {})
+            config = merge_update(self.config, event.get("session") or {})
+            check_avatar(config)
+            self.config = config
         except ConfigError as exc:
             await self.send_error(
                 str(exc), code="invalid_value", param=exc.param, event_id=event.get("event_id")
