@@ -1,0 +1,120 @@
+"""``voiceagent serve`` drains on SIGTERM: readiness off, new ones refused, live ones go on."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import re
+import signal
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import aiohttp
+import pytest
+
+from session_helpers import user_speech
+
+CHUNK = 4800
+
+
+@asynccontextmanager
+async def serving(*args: str) -> AsyncIterator[tuple[str, asyncio.subprocess.Process]]:
+    env = {**os.environ, "AZURE_VOICELIVE_API_KEY": "sk-drain-test"}
+    env.pop("VOICEAGENT_MAX_SESSIONS", None)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "voiceagent", "serve", "--emulator", "--port", "0", *args,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env,
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        line = (await asyncio.wait_for(proc.stdout.readline(), 30)).decode()
+        found = re.search(r"open (http://\S+/)", line)
+        assert found, line
+        yield found.group(1), proc
+    finally:
+        if proc.returncode is None:
+            proc.kill()
+            await proc.wait()
+
+
+async def tab(http: aiohttp.ClientSession, url: str) -> aiohttp.ClientWebSocketResponse:
+    ws = await http.ws_connect(url + "ws", headers={"Origin": url.rstrip("/")})
+    await ws.send_str(json.dumps({"type": "hello", "sample_rate": 24000}))
+    await until(ws, lambda m: m == {"type": "state", "state": "listening"})
+    return ws
+
+
+async def until(ws: aiohttp.ClientWebSocketResponse, check: object) -> dict[str, object]:
+    async with asyncio.timeout(20):
+        while True:
+            msg = await ws.receive()
+            if msg.type is aiohttp.WSMsgType.BINARY:
+                continue
+            assert msg.type is aiohttp.WSMsgType.TEXT, msg
+            message: dict[str, object] = json.loads(msg.data)
+            if check(message):  # type: ignore[operator]
+                return message
+
+
+async def readiness(http: aiohttp.ClientSession, url: str) -> int:
+    async with http.get(url + "readyz") as resp:
+        return resp.status
+
+
+async def not_ready(http: aiohttp.ClientSession, url: str) -> None:
+    """Ask /readyz (another process: nothing to await) until it says 503, for up to 10 s."""
+    for _ in range(1000):
+        if await readiness(http, url) == 503:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("/readyz still 200 10 s after SIGTERM")
+
+
+async def test_sigterm_drains_a_live_conversation_to_its_end_and_exits_0() -> None:
+    async with serving() as (url, proc), aiohttp.ClientSession() as http:
+        assert await readiness(http, url) == 200
+        live = await tab(http, url)
+        proc.send_signal(signal.SIGTERM)
+        await not_ready(http, url)
+        with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+            await http.ws_connect(url + "ws", headers={"Origin": url.rstrip("/")})
+        assert refused.value.status == 503
+        pcm = user_speech("hello")  # the live conversation goes on while draining
+        for i in range(0, len(pcm), CHUNK):
+            await live.send_bytes(pcm[i : i + CHUNK])
+        await until(live, lambda m: m["type"] == "caption" and m["role"] == "assistant")
+        assert proc.returncode is None
+        await live.close()  # it ends: the server exits
+        assert await asyncio.wait_for(proc.wait(), 20) == 0
+
+
+async def test_the_drain_timeout_closes_what_is_left_and_exits_0() -> None:
+    async with serving("--drain-timeout", "0.5") as (url, proc), aiohttp.ClientSession() as http:
+        live = await tab(http, url)
+        proc.send_signal(signal.SIGTERM)
+        closed = await until(live, lambda m: m["type"] == "closed")
+        assert closed["reason"]
+        assert await asyncio.wait_for(proc.wait(), 20) == 0
+
+
+async def test_a_second_signal_closes_everything_at_once() -> None:
+    async with serving() as (url, proc), aiohttp.ClientSession() as http:
+        live = await tab(http, url)
+        proc.send_signal(signal.SIGTERM)
+        await not_ready(http, url)
+        proc.send_signal(signal.SIGINT)
+        await until(live, lambda m: m["type"] == "closed")
+        assert await asyncio.wait_for(proc.wait(), 20) == 0
+
+
+async def test_bad_operator_settings_are_refused_with_what_to_fix() -> None:
+    env = {**os.environ, "AZURE_VOICELIVE_API_KEY": "sk-x", "VOICEAGENT_MAX_SESSIONS": "many"}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "voiceagent", "serve", "--emulator",
+        stderr=asyncio.subprocess.PIPE, env=env,
+    )  # fmt: skip
+    _, err = await asyncio.wait_for(proc.communicate(), 30)
+    assert proc.returncode == 2
+    assert b"VOICEAGENT_MAX_SESSIONS='many' is not a whole number" in err
