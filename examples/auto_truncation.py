@@ -38,6 +38,8 @@ async def main() -> None:
         async with session:
             where.say("Tell me a long story")
             await speaking.wait()  # the agent is talking...
+            if where.audio is not None:  # offline: let the user hear 2 s of the story first
+                await where.audio.wait_heard(2000)
             where.say("Stop, please")  # ...and the user talks over it
             await replies.wait(2)
 

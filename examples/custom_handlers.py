@@ -46,6 +46,8 @@ async def main() -> None:
         async with session:
             where.say("What is the news?")
             await talking.wait()
+            if where.audio is not None:  # offline: interrupt once 1.5 s of news has been heard
+                await where.audio.wait_heard(1500)
             where.say("Enough, thanks")
             await replies.wait(2)
         print(f"barge-ins: {barge_ins}")

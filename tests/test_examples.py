@@ -26,16 +26,27 @@ EXPECTED: dict[str, list[str]] = {
         "assistant: Welcome to Contoso! How can I help?",
     ],
     "interim_responses.py": [
+        "assistant: Let me think about that for a moment.",  # the filler, before the answer
+        "assistant: I found a table for two at eight o'clock.",
         "(llm_interim_response configured)",
         "(static_interim_response configured)",
     ],
-    "auto_truncation.py": ["[interrupted]", "(interrupted after", "assistant: Sure, I will stop."],
+    "auto_truncation.py": [
+        "assistant: Once upon a time",  # the heard part, not an empty text
+        "[interrupted]",
+        "(interrupted after",
+        "assistant: Sure, I will stop.",
+    ],
     "model_with_key.py": ["assistant: You said: Do you repair tyres?"],
     "model_with_tools.py": [
         "user: What's the weather in Paris?",
         "assistant: It is sunny in Paris.",
     ],
-    "custom_handlers.py": ["[barge-in #1: heard", "assistant: All right.", "barge-ins: 1"],
+    "custom_handlers.py": [
+        "[barge-in #1: heard 'Here is the news.",  # something was heard before the cut
+        "assistant: All right.",
+        "barge-ins: 1",
+    ],
     "custom_audio_backend.py": ["assistant: You said: Hello, can you hear me?", "s of speech"],
     "classic_agent.py": ["assistant: You said: Hello, classic agent"],
     "text_only.py": ["assistant: You said: What can you do?", "assistant: You said: Thank you"],
