@@ -139,3 +139,26 @@ def test_run_avatar_flag_reaches_the_session_options() -> None:
     assert session.options.avatar == AvatarOptions(character="lisa", style="casual-sitting")
     with pytest.raises(ConfigError, match="CHARACTER:STYLE"):
         build_session(parser.parse_args(["--avatar", "lisa:"]), settings, "http://x", None, [])
+
+
+async def test_a_session_with_an_avatar_is_accepted_by_the_emulator() -> None:
+    from azure.core.credentials import AzureKeyCredential
+
+    from voiceagent import MemoryAudio, VoiceAgentSession
+    from voiceagent.emulator import Emulator
+
+    async with Emulator(api_key="k", realtime=False) as emu:
+        options = SessionOptions(avatar=parse_avatar("lisa:casual-sitting"))
+        session = VoiceAgentSession(
+            emu.endpoint,
+            model="gpt-realtime",
+            credential=AzureKeyCredential("k"),
+            audio=MemoryAudio(),
+            options=options,
+        )
+        async with session:
+            server = await emu.wait_for_session(timeout=5)
+            updated = await server.wait_for_server_event("session.updated", timeout=5)
+        assert updated["session"]["avatar"]["character"] == "lisa"
+        assert updated["session"]["avatar"]["ice_servers"] == []
+        assert "avatar" in updated["session"]["modalities"]
