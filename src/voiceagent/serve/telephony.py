@@ -122,14 +122,15 @@ def add_media_routes(
     twilio_path: str = "/media/twilio",
     acs_path: str = "/media/acs",
     check: CallCheck | None = None,
+    silence: SilencePolicy | None = None,
 ) -> None:
-    """Mount the Twilio and ACS media WebSockets on ``app``."""
+    """Mount the Twilio and ACS media WebSockets on ``app`` (options as :func:`hold_call`)."""
 
     async def twilio(request: web.Request) -> web.WebSocketResponse:
-        return await hold_call(request, "twilio", sessions, check=check)
+        return await hold_call(request, "twilio", sessions, check=check, silence=silence)
 
     async def acs(request: web.Request) -> web.WebSocketResponse:
-        return await hold_call(request, "acs", sessions, check=check)
+        return await hold_call(request, "acs", sessions, check=check, silence=silence)
 
     app.router.add_get(twilio_path, twilio)
     app.router.add_get(acs_path, acs)
