@@ -198,3 +198,28 @@ async def test_sdp_exchange_then_video_and_the_agents_voice_arrive_over_loopback
         await conn.close()
         await asyncio.wait_for(closed.wait(), 10)  # the peer closes with the session
         assert emu.sessions[0].avatar.peer is None
+
+
+async def test_the_sdp_exchange_through_the_librarys_session() -> None:
+    from azure.core.credentials import AzureKeyCredential
+
+    from voiceagent import MemoryAudio, SessionOptions, VoiceAgentSession
+
+    async with Emulator(api_key="k", realtime=False) as emu, _client_peer() as (peer, tracks):
+        session = VoiceAgentSession(
+            emu.endpoint,
+            model="gpt-realtime",
+            credential=AzureKeyCredential("k"),
+            audio=MemoryAudio(),
+            options=SessionOptions(avatar={"character": "lisa", "style": "casual-sitting"}),
+        )
+        answered: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        session.on("session.avatar.connecting", lambda e: answered.set_result(e.server_sdp))
+        async with session:
+            await peer.setLocalDescription(await peer.createOffer())
+            offer = peer.localDescription.sdp
+            await session.send_event({"type": "session.avatar.connect", "client_sdp": offer})
+            answer = await asyncio.wait_for(answered, 10)
+            await peer.setRemoteDescription(RTCSessionDescription(sdp=answer, type="answer"))
+            frame = await asyncio.wait_for(tracks["video"].recv(), 20)
+            assert frame.width == 640  # the emulated avatar's default size
