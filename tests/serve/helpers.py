@@ -13,6 +13,7 @@ from aiohttp import web
 from voiceagent import AgentConfig, InputTranscription, SessionFactory, SessionOptions
 from voiceagent.emulator import AgentScript, Emulator
 from voiceagent.serve import Hooks, ServeLimits, create_app
+from voiceagent.serve.settings import maybe_await
 from voiceagent.testing import EmulatorCredential
 
 LONG_REPLY = "Let me tell you a rather long story about the weather in Paris and London. " * 4
@@ -57,7 +58,7 @@ async def served(
             box.sessions.append(session)
             box.new_session.put_nowait(session)
             if user.observe is not None:
-                await user.observe(request, session)  # type: ignore[misc]
+                await maybe_await(user.observe(request, session))
 
         app = create_app(
             factory,

@@ -20,6 +20,7 @@ export const stats = {
   receivedFrames: 0,
   clears: 0,
   clearToSilentMs: [],
+  silentAtMs: [], // wall-clock ms (Date.now) of each first silent block after a clear
   lastCleared: null,
   captions: [],
   errors: [],
@@ -101,6 +102,7 @@ export class VoiceAgentClient {
     if (message.type === "silent") {
       const sent = this.clearSentAt.get(message.seq);
       if (sent !== undefined) stats.clearToSilentMs.push(performance.now() - sent);
+      stats.silentAtMs.push(Date.now());
       this.clearSentAt.delete(message.seq);
       return;
     }
