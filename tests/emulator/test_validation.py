@@ -12,7 +12,7 @@ from azure.ai.voicelive import models as sdk_models
 from voiceagent.emulator import Emulator
 from voiceagent.emulator.cli import build_emulator, build_parser
 from voiceagent.emulator.schema import RESPONSE_TYPES, SESSION_TYPES
-from voiceagent.protocol.names import RESPONSE_CREATE_FIELDS, SESSION_FIELDS
+from voiceagent.protocol.names import RESPONSE_CREATE_FIELDS, SESSION_FIELDS, TURN_DETECTION_FIELDS
 
 from .helpers import KEY
 
@@ -21,6 +21,12 @@ URL = "/voice-live/realtime?api-version=2026-07-15&model="
 
 def _rest_fields(cls: Any) -> set[str]:
     return {f._rest_name for f in cls()._attr_to_rest_field.values()}
+
+
+def test_turn_detection_fields_are_the_sdk_models() -> None:
+    vads = [sdk_models.ServerVad, sdk_models.AzureSemanticVad, sdk_models.AzureSemanticVadEn]
+    vads.append(sdk_models.AzureSemanticVadMultilingual)
+    assert set().union(*(_rest_fields(v) for v in vads)) | {"eagerness"} == TURN_DETECTION_FIELDS
 
 
 def test_known_fields_are_the_sdk_models() -> None:
@@ -56,6 +62,11 @@ async def _answer(ws: Any, event: dict[str, Any], *expected: str) -> dict[str, A
         ),
         ({"instuctions": "typo"}, "unknown_parameter", "session.instuctions"),
         ({"audio": {"input": {"transcription": {}}}}, "unknown_parameter", "session.audio"),
+        (
+            {"turn_detection": {"type": "server_vad", "silence_duraton_ms": 900}},
+            "unknown_parameter",
+            "session.turn_detection.silence_duraton_ms",
+        ),
     ],
 )
 async def test_session_update_refuses_with_param(

@@ -12,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from typing import Any
 
+from voiceagent.protocol.names import TURN_DETECTION_FIELDS
+
 __all__ = [
     "RESPONSE_TYPES",
     "SESSION_TYPES",
@@ -158,6 +160,19 @@ def check_session_update(event: Mapping[str, Any]) -> None:
             f"Invalid type for 'session': expected object, but got {_json_type(session)} instead.",
         )
     _check_fields(session, SESSION_TYPES, "session", SERVER_OWNED_SESSION_FIELDS)
+    turn_detection = session.get("turn_detection")
+    if isinstance(turn_detection, dict):
+        # By name only, across every VAD type (the emulator honours some fields on more types
+        # than the docs list); the values are checked when the update is merged.
+        for key in turn_detection:
+            if key not in TURN_DETECTION_FIELDS:
+                param = f"session.turn_detection.{key}"
+                raise SchemaError(
+                    "unknown_parameter",
+                    param,
+                    f"Unknown parameter: '{param}'. Known fields: "
+                    f"{', '.join(sorted(TURN_DETECTION_FIELDS))}.",
+                )
 
 
 def check_response_create(event: Mapping[str, Any]) -> None:

@@ -8,6 +8,7 @@ __all__ = [
     "RESPONSE_CREATE_FIELDS",
     "SERVER_EVENT_TYPES",
     "SESSION_FIELDS",
+    "TURN_DETECTION_FIELDS",
     "TURN_DETECTION_TYPES",
     "VOICE_LIVE_MODELS",
     "VOICE_TYPES",
@@ -178,3 +179,22 @@ VOICE_LIVE_MODELS: frozenset[str] = frozenset(
     )
 )
 """Model names Microsoft's Voice Live docs list (supported models, realtime and cascaded)."""
+
+TURN_DETECTION_FIELDS: frozenset[str] = frozenset(
+    (
+        "auto_truncate",
+        "create_response",
+        "eagerness",
+        "end_of_utterance_detection",
+        "interrupt_response",
+        "languages",
+        "prefix_padding_ms",
+        "remove_filler_words",
+        "silence_duration_ms",
+        "speech_duration_ms",
+        "threshold",
+        "type",
+    )
+)
+"""Fields of any ``turn_detection`` type (the SDK's VAD models, 1.3.1, plus ``semantic_vad``'s
+``eagerness``)."""
