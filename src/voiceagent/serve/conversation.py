@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from ..bridges.web import FrameError, WebAudioBackend, WebLimits, framing
 from ..errors import VoiceAgentError
+from .avatar_relay import OfferHandler, relay_avatar
 from .page_events import forward_to_page
 from .settings import Choice, Hooks, ServeLimits, maybe_await
 
@@ -73,7 +74,12 @@ async def _write(socket: PageSocket, page: WebAudioBackend) -> None:
         await socket.send(message)
 
 
-async def _read(socket: PageSocket, page: WebAudioBackend, limits: ServeLimits) -> str:
+async def _read(
+    socket: PageSocket,
+    page: WebAudioBackend,
+    limits: ServeLimits,
+    avatar_offer: OfferHandler | None = None,
+) -> str:
     """Feed the page's frames to the bridge until the socket closes or the page breaks a limit.
 
     Returns why it stopped; a closed socket has already been reported to the bridge (and so to
@@ -94,7 +100,7 @@ async def _read(socket: PageSocket, page: WebAudioBackend, limits: ServeLimits) 
                 page.receive_binary(message)
             elif len(message) > limits.max_frame_bytes:
                 raise FrameError(f"a text frame may be at most {limits.max_frame_bytes} bytes")
-            else:
+            elif avatar_offer is None or not await avatar_offer(message):
                 page.receive_text(message)
         except FrameError as exc:
             malformed += 1
@@ -146,9 +152,10 @@ async def hold_conversation(
         if conversation is not None:
             conversation.attach(session)
         forward_to_page(session, page)
+        avatar_offer = relay_avatar(session, page)
         if hooks.observe is not None:
             await maybe_await(hooks.observe(request, session))
-        reason = await _converse(socket, page, session, limits)
+        reason = await _converse(socket, page, session, limits, avatar_offer)
         if conversation is not None and conversation.end_reason is not None:
             reason = conversation.end_reason
     except asyncio.CancelledError:
@@ -173,9 +180,13 @@ async def hold_conversation(
 
 
 async def _converse(
-    socket: PageSocket, page: WebAudioBackend, session: VoiceAgentSession, limits: ServeLimits
+    socket: PageSocket,
+    page: WebAudioBackend,
+    session: VoiceAgentSession,
+    limits: ServeLimits,
+    avatar_offer: OfferHandler | None = None,
 ) -> str:
-    reader = asyncio.ensure_future(_read(socket, page, limits))
+    reader = asyncio.ensure_future(_read(socket, page, limits, avatar_offer))
     deadline = time.monotonic() + limits.max_conversation_s
     try:
         starting = asyncio.ensure_future(session.start())

@@ -1,0 +1,71 @@
+"""The avatar through the server: ICE servers to the page, its SDP offer and the answer relayed.
+
+The page is played by aiohttp (its WebSocket) and aiortc (its RTCPeerConnection), on loopback.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import aiohttp
+import pytest
+
+pytest.importorskip("aiortc", reason="aiortc not installed: pip install -e '.[dev]'")
+
+from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+
+from voiceagent import SessionOptions
+from voiceagent.emulator.avatar import use_loopback_candidates
+from voiceagent.serve import Hooks
+from voiceagent.serve.settings import Choice
+
+from .helpers import served
+from .test_protocol import Page, of_type, open_page
+
+AVATAR = Hooks(choose=lambda request: Choice(options=SessionOptions(avatar={"character": "lisa"})))
+
+
+async def test_the_page_gets_ice_servers_and_its_offer_is_answered() -> None:
+    use_loopback_candidates()
+    async with served(hooks=AVATAR) as box, aiohttp.ClientSession() as http:
+        page = Page(await open_page(box, http))
+        announced = await page.until(of_type("avatar"))
+        assert announced["ice_servers"] == []
+        peer = RTCPeerConnection(RTCConfiguration(iceServers=announced["ice_servers"]))
+        tracks: dict[str, Any] = {}
+        peer.on("track", lambda track: tracks.__setitem__(track.kind, track))
+        peer.addTransceiver("video", direction="recvonly")
+        peer.addTransceiver("audio", direction="recvonly")
+        try:
+            await peer.setLocalDescription(await peer.createOffer())
+            offer = {"type": "avatar.offer", "sdp": peer.localDescription.sdp}
+            await page.ws.send_str(json.dumps(offer))
+            answer = await page.until(of_type("avatar.answer"))
+            await peer.setRemoteDescription(RTCSessionDescription(sdp=answer["sdp"], type="answer"))
+            frame = await asyncio.wait_for(tracks["video"].recv(), 20)
+            assert frame.width > 0
+            server_peer = box.emulator.sessions[0].avatar.peer
+            assert server_peer is not None
+            closed = asyncio.Event()
+            server_peer.on(
+                "connectionstatechange",
+                lambda: closed.set() if server_peer.connectionState == "closed" else None,
+            )
+            await page.ws.close()  # the tab closes: the avatar's peer closes with the session
+            await asyncio.wait_for(closed.wait(), 15)
+        finally:
+            await peer.close()
+
+
+async def test_without_an_avatar_an_offer_is_refused_and_nothing_is_sent() -> None:
+    async with served() as box, aiohttp.ClientSession() as http:
+        page = Page(await open_page(box, http))
+        await page.until(of_type("state", state="listening"))
+        await page.ws.send_str(json.dumps({"type": "avatar.offer", "sdp": "v=0\r\n"}))
+        error = await page.until(of_type("error"))
+        assert "no avatar is set" in error["message"]
+        assert not any(m["type"] == "avatar" for m in page.messages)
+        received = [e["type"] for e in box.emulator.sessions[0].received]
+        assert "session.avatar.connect" not in received
