@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import json
 import ssl
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -56,7 +57,17 @@ class FakeAcsRest:
     def __init__(self) -> None:
         self.answers: list[dict[str, Any]] = []
         self.authorizations: list[str] = []
+        self.operations: list[tuple[str, Any]] = []
         self.url = ""
+
+    async def connection(self, request: web.Request) -> web.Response:
+        """``:terminate`` and ``:transferToParticipant`` on one call connection."""
+        target = request.match_info["target"]
+        body = await request.text()
+        self.operations.append((target, json.loads(body) if body else None))
+        if target.endswith(":terminate"):
+            return web.Response(status=204)
+        return web.json_response({"operationContext": "transfer"}, status=202)
 
     async def answer(self, request: web.Request) -> web.Response:
         self.answers.append(await request.json())
@@ -83,6 +94,7 @@ async def fake_acs_rest(directory: Path) -> AsyncIterator[tuple[FakeAcsRest, Pat
     fake = FakeAcsRest()
     app = web.Application()
     app.router.add_post("/calling/callConnections:answer", fake.answer)
+    app.router.add_post("/calling/callConnections/{target}", fake.connection)
     runner = web.AppRunner(app, shutdown_timeout=2)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=ctx)
