@@ -98,3 +98,18 @@ async def test_two_apps_in_one_process_keep_their_own_counters() -> None:
         key = ("voiceagent_conversations_total", (("channel", "browser"),))
         assert ones[key] == 1 and key not in twos
         await tab.close()
+
+
+async def test_the_services_errors_are_counted_by_code() -> None:
+    async with operated(SessionRegistry(1)) as ops, aiohttp.ClientSession() as http:
+        tab = await open_tab(ops, http)
+        session = next(iter(ops.registry.live)).session
+        assert session is not None
+        seen_error: asyncio.Future[object] = asyncio.get_running_loop().create_future()
+        session.once("error", lambda e: seen_error.done() or seen_error.set_result(e))
+        error = {"type": "invalid_request_error", "code": "rate_limit_exceeded", "message": "x"}
+        await ops.emulator.sessions[0].send_event({"type": "error", "error": error})
+        await asyncio.wait_for(seen_error, 10)
+        seen = await scrape(ops, http)
+        assert seen[("voiceagent_errors_total", (("code", "rate_limit_exceeded"),))] == 1
+        await tab.close()

@@ -87,3 +87,24 @@ def test_limits_must_be_positive() -> None:
         SessionRegistry(0)
     with pytest.raises(ValueError, match="idle_timeout_s"):
         SessionRegistry(1, idle_timeout_s=0)
+
+
+async def test_tabs_and_calls_at_once_share_one_limit() -> None:
+    async with operated(SessionRegistry(6)) as ops, aiohttp.ClientSession() as http:
+        tabs = await asyncio.gather(*(open_tab(ops, http) for _ in range(3)))
+        calls = []
+        for n in range(3):
+            media = await http.ws_connect(ops.url + "media/twilio")
+            start = json.loads(json.dumps(TWILIO_START).replace("0001", f"000{n + 2}"))
+            await media.send_str(json.dumps(start))
+            calls.append(media)
+        for _ in range(6):  # the tabs' connections, then the calls'
+            await ops.emulator.wait_for_session(timeout=15)
+        assert ops.registry.count_by_channel() == {"browser": 3, "twilio": 3}
+        with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+            await http.ws_connect(ops.url + "ws", headers={"Origin": ops.origin})
+        assert refused.value.status == 503
+        assert len(ops.emulator.sessions) == 6
+        for ws in [*tabs, *calls]:
+            await ws.close()
+        assert await ops.registry.wait_empty(15)
