@@ -22,7 +22,6 @@ CHUNK = 4800
 @asynccontextmanager
 async def serving(*args: str) -> AsyncIterator[tuple[str, asyncio.subprocess.Process]]:
     env = {**os.environ, "AZURE_VOICELIVE_API_KEY": "sk-drain-test"}
-    env.pop("VOICEAGENT_MAX_SESSIONS", None)
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "voiceagent", "serve", "--emulator", "--port", "0", *args,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env,
@@ -88,6 +87,8 @@ async def test_sigterm_drains_a_live_conversation_to_its_end_and_exits_0() -> No
         assert proc.returncode is None
         await live.close()  # it ends: the server exits
         assert await asyncio.wait_for(proc.wait(), 20) == 0
+        assert proc.stderr is not None
+        assert b"draining: 1 conversation(s) live" in await proc.stderr.read()
 
 
 async def test_the_drain_timeout_closes_what_is_left_and_exits_0() -> None:
@@ -107,6 +108,21 @@ async def test_a_second_signal_closes_everything_at_once() -> None:
         proc.send_signal(signal.SIGINT)
         await until(live, lambda m: m["type"] == "closed")
         assert await asyncio.wait_for(proc.wait(), 20) == 0
+
+
+async def test_the_limit_comes_from_the_environment() -> None:
+    os.environ["VOICEAGENT_MAX_SESSIONS"] = "1"
+    try:
+        async with serving() as (url, _proc), aiohttp.ClientSession() as http:
+            first = await tab(http, url)
+            with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+                await http.ws_connect(url + "ws", headers={"Origin": url.rstrip("/")})
+            assert refused.value.status == 503
+            async with http.get(url + "sessions") as resp:  # loopback: no token needed
+                assert (await resp.json())["max_sessions"] == 1
+            await first.close()
+    finally:
+        del os.environ["VOICEAGENT_MAX_SESSIONS"]
 
 
 async def test_bad_operator_settings_are_refused_with_what_to_fix() -> None:

@@ -130,6 +130,10 @@ def _factory(args: argparse.Namespace, settings: RunSettings, endpoint: str) -> 
     )
 
 
+def _tell(message: str) -> None:
+    print(f"voiceagent serve: {message}", file=sys.stderr, flush=True)
+
+
 async def _serve(args: argparse.Namespace, settings: RunSettings) -> int:
     from aiohttp import web
 
@@ -139,7 +143,7 @@ async def _serve(args: argparse.Namespace, settings: RunSettings) -> int:
 
     ops = operations(args)
     registry = SessionRegistry(ops.max_sessions, idle_timeout_s=ops.idle_timeout_s)
-    drain = Drain(registry, ops.drain_timeout_s)
+    drain = Drain(registry, ops.drain_timeout_s, notify=_tell)
     drain.install()
     async with _endpoint(settings) as endpoint:
         factory = _factory(args, settings, endpoint)

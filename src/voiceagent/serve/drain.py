@@ -32,9 +32,15 @@ class Drain:
     Args:
         registry: The server's live conversations.
         timeout_s: How long live conversations may go on once draining.
+        notify: Also told each step in a line (the CLI prints it: its log shows errors only).
     """
 
-    def __init__(self, registry: SessionRegistry, timeout_s: float = DEFAULT_DRAIN_TIMEOUT_S):
+    def __init__(
+        self,
+        registry: SessionRegistry,
+        timeout_s: float = DEFAULT_DRAIN_TIMEOUT_S,
+        notify: Callable[[str], None] | None = None,
+    ):
         if timeout_s < 0:
             raise ValueError(f"the drain timeout must be 0 or more seconds, got {timeout_s}")
         self.registry = registry
@@ -42,6 +48,12 @@ class Drain:
         self.requested = asyncio.Event()
         self.forced = asyncio.Event()
         self.requested_at: float | None = None
+        self._notify = notify
+
+    def _say(self, message: str) -> None:
+        log.warning("%s", message)
+        if self._notify is not None:
+            self._notify(message)
 
     def install(self, signals: tuple[int, ...] = (signal.SIGTERM, signal.SIGINT)) -> None:
         """Handle ``signals`` on the running loop (where the platform allows it)."""
@@ -56,13 +68,12 @@ class Drain:
             self.requested_at = time.monotonic()
             self.registry.start_drain()  # readiness off before anything else
             self.requested.set()
-            log.warning(
-                "draining: %d conversation(s) live, refusing new ones; a second signal "
-                "closes them now",
-                len(self.registry.live),
+            self._say(
+                f"draining: {len(self.registry.live)} conversation(s) live, refusing new ones "
+                f"(up to {self.timeout_s:g} s; a second signal closes them now)"
             )
         else:
-            log.warning("second shutdown signal: closing every conversation now")
+            self._say("second shutdown signal: closing every conversation now")
             self.forced.set()
 
     async def run(self, close_all: Callable[[], Awaitable[None]] | None = None) -> bool:
@@ -83,9 +94,7 @@ class Drain:
         finished = empty.done() and empty.result()
         empty.cancel()
         if not finished:
-            log.warning(
-                "closing %d conversation(s) still live after the drain", len(self.registry.live)
-            )
+            self._say(f"closing {len(self.registry.live)} conversation(s) still live")
             await self.registry.close_all()
             if close_all is not None:
                 await close_all()
