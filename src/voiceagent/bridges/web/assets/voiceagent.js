@@ -29,7 +29,9 @@ export const stats = {
 window.voiceagentStats = stats;
 
 export class VoiceAgentClient {
-  constructor({ url, onState, onCaption, onMessage, onLevel }) {
+  constructor({ url, onState, onCaption, onMessage, onLevel, onAvatar }) {
+    this.onAvatar = onAvatar;
+    this.avatarPeer = null;
     this.url = url;
     this.onState = onState || (() => {});
     this.onCaption = onCaption || (() => {});
@@ -138,6 +140,12 @@ export class VoiceAgentClient {
         this.clearSentAt.set(message.seq, performance.now());
         this.playback.port.postMessage({ type: "clear", seq: message.seq });
         break;
+      case "avatar":
+        this.startAvatar(message.ice_servers || []);
+        break;
+      case "avatar.answer":
+        this.avatarAnswered(message.sdp);
+        break;
       case "caption":
         stats.captions.push(message);
         this.onCaption(message);
@@ -169,7 +177,55 @@ export class VoiceAgentClient {
     }
   }
 
+  // The avatar (docs/avatar.md): the server relays the SDP; video and voice come over WebRTC.
+  async startAvatar(iceServers) {
+    if (this.avatarPeer) return; // one connection per conversation
+    const peer = new RTCPeerConnection({ iceServers });
+    this.avatarPeer = peer;
+    window.voiceagentAvatarPeer = peer; // for tests: getStats() of the avatar's connection
+    stats.avatar = { state: "connecting", tracks: [] };
+    const stream = new MediaStream();
+    peer.ontrack = (event) => {
+      stream.addTrack(event.track);
+      stats.avatar.tracks.push(event.track.kind);
+      if (event.track.kind === "audio") this.muteSocketVoice();
+      (this.onAvatar || (() => {}))(stream);
+    };
+    peer.onconnectionstatechange = () => (stats.avatar.state = peer.connectionState);
+    peer.addTransceiver("video", { direction: "recvonly" });
+    peer.addTransceiver("audio", { direction: "recvonly" });
+    await peer.setLocalDescription(await peer.createOffer());
+    if (peer.iceGatheringState !== "complete") {
+      // The whole offer in one message (no trickle ICE): wait for the candidates.
+      await new Promise((resolve) => {
+        peer.addEventListener("icegatheringstatechange", () => {
+          if (peer.iceGatheringState === "complete") resolve();
+        });
+      });
+    }
+    if (this.socket && this.socket.readyState === WebSocket.OPEN && this.avatarPeer === peer) {
+      this.socket.send(JSON.stringify({ type: "avatar.offer", sdp: peer.localDescription.sdp }));
+    }
+  }
+
+  async avatarAnswered(sdp) {
+    if (this.avatarPeer) await this.avatarPeer.setRemoteDescription({ type: "answer", sdp });
+  }
+
+  // The voice plays from the WebRTC track: the socket's copy still runs through the player (its
+  // played counts keep barge-in exact) but at zero volume.
+  muteSocketVoice() {
+    if (!this.context || !this.playback || this.socketVoiceMuted) return;
+    this.socketVoiceMuted = this.context.createGain();
+    this.socketVoiceMuted.gain.value = 0;
+    this.playback.disconnect();
+    this.playback.connect(this.socketVoiceMuted).connect(this.context.destination);
+  }
+
   release() {
+    if (this.avatarPeer) this.avatarPeer.close();
+    this.avatarPeer = null;
+    this.socketVoiceMuted = null;
     if (this.stream) this.stream.getTracks().forEach((track) => track.stop());
     if (this.context) this.context.close();
     this.stream = null;
@@ -204,6 +260,13 @@ export function connectVoiceAgent({ url = "ws", root = document } = {}) {
       }
     },
     onLevel: (level) => (byId("meter").value = Math.min(1, level * 4)),
+    onAvatar: (stream) => {
+      const video = byId("avatar");
+      if (!video) return;
+      if (video.srcObject !== stream) video.srcObject = stream;
+      video.hidden = false;
+      video.play().catch(() => {});
+    },
     onMessage: (text, kind) => {
       const box = byId("message");
       box.textContent = text;
