@@ -57,6 +57,13 @@ async def until(ws: aiohttp.ClientWebSocketResponse, check: object) -> dict[str,
                 return message
 
 
+async def hang_up(ws: aiohttp.ClientWebSocketResponse) -> None:
+    """Read to the server's close frame (aiohttp answers it), as a page's socket does."""
+    async with asyncio.timeout(10):
+        while not ws.closed:
+            await ws.receive()
+
+
 async def readiness(http: aiohttp.ClientSession, url: str) -> int:
     async with http.get(url + "readyz") as resp:
         return resp.status
@@ -97,6 +104,7 @@ async def test_the_drain_timeout_closes_what_is_left_and_exits_0() -> None:
         proc.send_signal(signal.SIGTERM)
         closed = await until(live, lambda m: m["type"] == "closed")
         assert closed["reason"]
+        await hang_up(live)
         assert await asyncio.wait_for(proc.wait(), 20) == 0
 
 
@@ -107,6 +115,7 @@ async def test_a_second_signal_closes_everything_at_once() -> None:
         await not_ready(http, url)
         proc.send_signal(signal.SIGINT)
         await until(live, lambda m: m["type"] == "closed")
+        await hang_up(live)
         assert await asyncio.wait_for(proc.wait(), 20) == 0
 
 
