@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
+
 import aiohttp
 
+from voiceagent.serve.health import LoopMonitor
 from voiceagent.serve.registry import SessionRegistry
 
 from .ops_helpers import open_tab, operated
@@ -70,3 +74,20 @@ async def test_the_operator_token_guards_sessions_and_metrics_but_not_the_probes
         for path in ("healthz", "readyz"):
             async with http.get(ops.url + path) as resp:
                 assert resp.status == 200
+
+
+async def test_the_loop_monitor_sees_a_blocked_loop_and_measures_its_lag() -> None:
+    monitor = LoopMonitor(interval_s=0.01, unresponsive_after_s=0.05)
+    beat = asyncio.Event()
+    monitor.listeners.append(lambda _lag: beat.set())
+    monitor.start()
+    try:
+        await asyncio.wait_for(beat.wait(), 5)
+        assert monitor.responsive()
+        time.sleep(0.2)  # noqa: ASYNC251 - the blocked loop is what is tested
+        assert not monitor.responsive()
+        beat.clear()
+        await asyncio.wait_for(beat.wait(), 5)  # the loop runs again: so does the monitor
+        assert monitor.responsive()
+    finally:
+        await monitor.stop()

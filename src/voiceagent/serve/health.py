@@ -28,10 +28,14 @@ class LoopMonitor:
 
     Args:
         interval_s: How often to wake up.
+        unresponsive_after_s: ``responsive()`` is False once no wake-up ran for this long.
     """
 
-    def __init__(self, interval_s: float = 0.25) -> None:
+    def __init__(
+        self, interval_s: float = 0.25, unresponsive_after_s: float = UNRESPONSIVE_AFTER_S
+    ) -> None:
         self.interval_s = interval_s
+        self.unresponsive_after_s = unresponsive_after_s
         self.last_lag_s = 0.0
         self.last_beat = time.monotonic()
         self.listeners: list[Callable[[float], None]] = []
@@ -52,8 +56,8 @@ class LoopMonitor:
             self._task = None
 
     def responsive(self) -> bool:
-        """False when the monitor has not woken up for :data:`UNRESPONSIVE_AFTER_S`."""
-        return time.monotonic() - self.last_beat < UNRESPONSIVE_AFTER_S + self.interval_s
+        """False when the monitor has not woken up for ``unresponsive_after_s``."""
+        return time.monotonic() - self.last_beat < self.unresponsive_after_s + self.interval_s
 
     async def _run(self) -> None:
         while True:
