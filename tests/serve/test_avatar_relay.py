@@ -69,3 +69,17 @@ async def test_without_an_avatar_an_offer_is_refused_and_nothing_is_sent() -> No
         assert not any(m["type"] == "avatar" for m in page.messages)
         received = [e["type"] for e in box.emulator.sessions[0].received]
         assert "session.avatar.connect" not in received
+
+
+async def test_serve_avatar_flag_gives_the_page_an_avatar() -> None:
+    from .test_cli import serve
+
+    async with (
+        serve("--avatar", "lisa:casual-sitting") as (url, _proc),
+        aiohttp.ClientSession() as http,
+    ):
+        ws = await http.ws_connect(url + "ws", headers={"Origin": url.rstrip("/")})
+        await ws.send_str(json.dumps({"type": "hello", "sample_rate": 24000}))
+        announced = await Page(ws).until(of_type("avatar"), timeout=20)
+        assert announced["ice_servers"] == []
+        await ws.close()

@@ -48,6 +48,12 @@ def add_arguments(serve: argparse.ArgumentParser) -> None:
         "--emulator", action="store_true", help="serve an embedded local emulator (no Azure)"
     )
     ours.add_argument("--greeting", default=None, help="'llm' (the agent greets) or a TEXT to say")
+    ours.add_argument(
+        "--avatar",
+        default=None,
+        metavar="CHARACTER:STYLE",
+        help="a talking avatar in the page, e.g. lisa:casual-sitting (docs/avatar.md)",
+    )
     ours.add_argument("--host", default="127.0.0.1", help="address to listen on (127.0.0.1)")
     ours.add_argument("--port", type=int, default=8080, help="port (8080; 0 = any free port)")
     ours.add_argument(
@@ -119,6 +125,10 @@ def _factory(args: argparse.Namespace, settings: RunSettings, endpoint: str) -> 
         fields["voice"] = settings.get("voice")
     if settings.get("instructions"):
         fields["instructions"] = settings.get("instructions")
+    if getattr(args, "avatar", None):
+        from voiceagent.config import parse_avatar
+
+        fields["avatar"] = parse_avatar(args.avatar)
     notes: list[str] = []
     return SessionFactory(
         endpoint,
