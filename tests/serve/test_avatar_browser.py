@@ -43,6 +43,15 @@ INBOUND_AUDIO_ENERGY = """async () => {
 }"""
 
 
+VOICE_STOPPED = f"""async () => {{
+  // True once the WebRTC voice's energy has not grown over 300 ms (4 polls 100 ms apart).
+  const energy = await ({INBOUND_AUDIO_ENERGY})();
+  const seen = (window.avatarEnergies = window.avatarEnergies || []);
+  seen.push(energy);
+  const last = seen.slice(-4);
+  return last.length === 4 && last[3] - last[0] < 1e-6;
+}}"""
+
 SELECTED_PAIR = """async () => {
   const reports = new Map();
   (await window.voiceagentAvatarPeer.getStats()).forEach((r) => reports.set(r.id, r));
@@ -88,12 +97,14 @@ async def chromium_for_webrtc(microphone: Path) -> AsyncIterator[Any]:
 
 async def test_the_avatar_plays_in_the_page_and_closes_with_the_tab(tmp_path: Path) -> None:
     require_browser()
-    microphone = speech_wav(tmp_path / "mic.wav", "hello there, how are you today", 30.0)
+    # The looped speech comes again 3 s after it ended, over the agent's long reply: a barge-in.
+    microphone = speech_wav(tmp_path / "mic.wav", "hello there, how are you today", 3.0)
     async with (
         served(hooks=AVATAR, realtime=True) as box,
         chromium_for_webrtc(microphone) as browser,
     ):
-        box.emulator.script.user_says("hello there how are you today")
+        for _ in range(5):
+            box.emulator.script.user_says("hello there how are you today")
         page = await browser.new_page()
         errors = console_errors(page)
         await page.goto(box.url)
@@ -118,6 +129,10 @@ async def test_the_avatar_plays_in_the_page_and_closes_with_the_tab(tmp_path: Pa
         await page.wait_for_function(
             f"({INBOUND_AUDIO_ENERGY})().then(e => e > 0.01)", timeout=30_000, polling=200
         )
+        # Speaking over the avatar stops its WebRTC voice: its energy stops growing.
+        clears = await page.evaluate("window.voiceagentStats.clears")
+        await page.wait_for_function(f"window.voiceagentStats.clears > {clears}", timeout=30_000)
+        await page.wait_for_function(VOICE_STOPPED, timeout=3_000, polling=100)
         server_peer = box.emulator.sessions[0].avatar.peer
         assert server_peer is not None
         closed = asyncio.Event()
