@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import socket
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -66,10 +70,38 @@ SELECTED_PAIR = """async () => {
 }"""
 
 
-def _host_addresses() -> set[str]:
-    import ifaddr
+def _only_loopback() -> bool:
+    """True inside a network namespace whose only interface is ``lo``."""
+    return [name for _, name in socket.if_nameindex()] == ["lo"]
 
-    return {str(ip.ip) for adapter in ifaddr.get_adapters() for ip in adapter.ips if ip.is_IPv4}
+
+BROWSER_TEST = "test_the_avatar_plays_in_the_page_and_closes_with_the_tab"
+
+
+def test_the_avatar_runs_in_a_network_namespace_with_loopback_only() -> None:
+    """Chromium gathers candidates on every interface and prefers this host's own address to
+    127.0.0.1, so the avatar's ICE checks would target it. Every test here must stay on
+    loopback: the browser test runs in a network namespace this test makes, whose only
+    interface is ``lo``."""
+    if _only_loopback():
+        pytest.skip("already inside a loopback-only network namespace: the browser test runs here")
+    require_browser()
+    script = f"ip link set lo up && exec {sys.executable} -m pytest -q -p no:cacheprovider "
+    script += f"{__file__}::{BROWSER_TEST}"
+    try:
+        done = subprocess.run(
+            ["unshare", "--net", "--", "sh", "-c", script],
+            capture_output=True,
+            text=True,
+            timeout=110,
+            env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
+        )
+    except FileNotFoundError:
+        pytest.skip("unshare (util-linux) is missing: the avatar browser test needs a namespace")
+    if "Operation not permitted" in done.stderr and "unshare" in done.stderr:
+        pytest.skip("no permission to make a network namespace (run as root): " + done.stderr)
+    assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
+    assert "1 passed" in done.stdout, done.stdout[-4000:]
 
 
 @contextlib.asynccontextmanager
@@ -96,6 +128,11 @@ async def chromium_for_webrtc(microphone: Path) -> AsyncIterator[Any]:
 
 
 async def test_the_avatar_plays_in_the_page_and_closes_with_the_tab(tmp_path: Path) -> None:
+    if not _only_loopback():
+        pytest.skip(
+            "runs inside a loopback-only network namespace, started by "
+            "test_the_avatar_runs_in_a_network_namespace_with_loopback_only"
+        )
     require_browser()
     # The looped speech comes again 3 s after it ended, over the agent's long reply: a barge-in.
     microphone = speech_wav(tmp_path / "mic.wav", "hello there, how are you today", 3.0)
@@ -120,11 +157,9 @@ async def test_the_avatar_plays_in_the_page_and_closes_with_the_tab(tmp_path: Pa
         await page.wait_for_function(
             f"document.getElementById('avatar').currentTime > {first} + 0.5", timeout=10_000
         )
-        # The avatar's end is 127.0.0.1; Chromium may pick one of this host's own addresses for
-        # its end (it prefers them to loopback), which the kernel also carries over lo.
+        # Both ends on loopback (the namespace has no other interface).
         local, remote = await page.evaluate(SELECTED_PAIR)
-        assert remote == "127.0.0.1"
-        assert local in _host_addresses(), local
+        assert (local, remote) == ("127.0.0.1", "127.0.0.1")
         # The agent's voice arrives on the WebRTC audio track.
         await page.wait_for_function(
             f"({INBOUND_AUDIO_ENERGY})().then(e => e > 0.01)", timeout=30_000, polling=200
