@@ -6,6 +6,8 @@ import ast
 from pathlib import Path
 
 import voiceagent
+import voiceagent.audio
+import voiceagent.config
 import voiceagent.emulator
 import voiceagent.observe.chart
 import voiceagent.serve
@@ -14,6 +16,8 @@ import voiceagent.testing
 CLI = Path(voiceagent.__file__).resolve().parent / "cli"
 PUBLIC = {
     "voiceagent": {*voiceagent.__all__, "__version__"},
+    "voiceagent.audio": set(voiceagent.audio.__all__),
+    "voiceagent.config": set(voiceagent.config.__all__),
     "voiceagent.emulator": set(voiceagent.emulator.__all__),
     "voiceagent.testing": set(voiceagent.testing.__all__),
     "voiceagent.observe.chart": set(voiceagent.observe.chart.__all__),

@@ -18,6 +18,7 @@ from .base import (
     ReadyAwareListener,
     ReportsStats,
     native_format_of,
+    wait_until_ready,
 )
 from .format import AudioFormat
 
@@ -53,6 +54,7 @@ __all__ = [
     "WavAudio",
     "list_devices",
     "native_format_of",
+    "wait_until_ready",
 ]
 
 _LAZY = {

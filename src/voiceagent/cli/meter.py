@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from voiceagent.audio.base import wait_until_ready
+from voiceagent.audio import wait_until_ready
 
 if TYPE_CHECKING:
     from voiceagent import AudioBackend, AudioFormat, AudioListener

@@ -147,9 +147,7 @@ def _tell(message: str) -> None:
 async def _serve(args: argparse.Namespace, settings: RunSettings) -> int:
     from aiohttp import web
 
-    from voiceagent.serve import ServeLimits, create_app
-    from voiceagent.serve.drain import Drain
-    from voiceagent.serve.registry import SessionRegistry
+    from voiceagent.serve import Drain, ServeLimits, SessionRegistry, create_app
 
     ops = operations(args)
     registry = SessionRegistry(ops.max_sessions, idle_timeout_s=ops.idle_timeout_s)

@@ -10,17 +10,21 @@ from __future__ import annotations
 from .app import create_app
 from .asgi import ASGIVoiceApp
 from .conversation import PageSocket, SessionMaker, hold_conversation
+from .drain import Drain
 from .origin import origin_allowed
+from .registry import SessionRegistry
 from .settings import Choice, Hooks, ServeLimits
 from .web import add_page_routes
 
 __all__ = [
     "ASGIVoiceApp",
     "Choice",
+    "Drain",
     "Hooks",
     "PageSocket",
     "ServeLimits",
     "SessionMaker",
+    "SessionRegistry",
     "add_page_routes",
     "create_app",
     "hold_conversation",
