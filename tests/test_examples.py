@@ -55,6 +55,10 @@ EXPECTED: dict[str, list[str]] = {
         "assistant: In Paris it is sunny and 24 degrees.",
     ],
     "agent_conversation.py": ["assistant: You said: What can you do?", "CONVERSATION_ID = conv_"],
+    "web_aiohttp.py": [
+        "caption (user): What is the weather like in Paris?",
+        "caption (assistant): It is sunny in Paris.",
+    ],
 }
 
 
@@ -85,6 +89,7 @@ def test_examples_use_only_public_names() -> None:
     import voiceagent
     import voiceagent.emulator
     import voiceagent.invocations
+    import voiceagent.serve
     import voiceagent.testing
 
     public = {
@@ -92,6 +97,7 @@ def test_examples_use_only_public_names() -> None:
         "voiceagent": set(voiceagent.__all__),
         "voiceagent.emulator": set(voiceagent.emulator.__all__),
         "voiceagent.testing": set(voiceagent.testing.__all__),
+        "voiceagent.serve": set(voiceagent.serve.__all__),
     }
     import ast
 
