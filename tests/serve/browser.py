@@ -42,8 +42,11 @@ def speech_wav(path: Path, text: str, silence_s: float) -> Path:
 
 
 @contextlib.asynccontextmanager
-async def chromium(microphone: Path) -> AsyncIterator[Any]:
-    """A headless Chromium whose microphone plays ``microphone`` (looped)."""
+async def chromium(microphone: Path, *, allow_microphone: bool = True) -> AsyncIterator[Any]:
+    """A headless Chromium whose microphone plays ``microphone`` (looped).
+
+    ``allow_microphone=False``: no automatic yes to the permission prompt (Playwright denies it).
+    """
     from playwright.async_api import async_playwright
 
     async with async_playwright() as pw:
@@ -51,7 +54,7 @@ async def chromium(microphone: Path) -> AsyncIterator[Any]:
             executable_path=CHROMIUM,
             headless=True,
             args=[
-                "--use-fake-ui-for-media-stream",
+                *(["--use-fake-ui-for-media-stream"] if allow_microphone else []),
                 "--use-fake-device-for-media-stream",
                 f"--use-file-for-fake-audio-capture={microphone}",
                 "--autoplay-policy=no-user-gesture-required",

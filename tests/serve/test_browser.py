@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -108,3 +109,41 @@ async def test_two_tabs_hold_two_conversations(tmp_path: Path) -> None:
             f"window.voiceagentStats.playedFrames > {played}", timeout=20_000
         )  # the other tab's conversation goes on
         assert errors == [[], []]
+
+
+async def test_the_page_says_when_the_microphone_is_refused_or_the_server_is_gone(
+    tmp_path: Path,
+) -> None:
+    require_browser()
+    microphone = speech_wav(tmp_path / "mic.wav", "hello", 1.0)
+    async with served() as box, chromium(microphone, allow_microphone=False) as browser:
+        page = await browser.new_page()
+        await page.goto(box.url)
+        await page.get_by_role("button", name="Start").click()
+        await page.wait_for_function("document.getElementById('message').textContent !== ''")
+        assert "Microphone access was refused" in await page.locator("#message").inner_text()
+        assert await page.locator("#start").inner_text() == "Start"
+        assert not box.sessions  # no conversation without a microphone
+    serve = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "voiceagent", "serve", "--emulator", "--port", "0",
+        stdout=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    try:
+        assert serve.stdout is not None
+        line = (await asyncio.wait_for(serve.stdout.readline(), 30)).decode()
+        url = line.split("open ", 1)[1].split()[0]
+        async with chromium(microphone) as browser:
+            page = await browser.new_page()
+            errors = console_errors(page)
+            await page.goto(url)
+            await page.get_by_role("button", name="Start").click()
+            await page.wait_for_function("window.voiceagentStats.state === 'listening'")
+            serve.kill()  # the server process dies: no goodbye on the socket
+            await page.wait_for_function("window.voiceagentStats.state === 'stopped'")
+            message = await page.locator("#message").inner_text()
+            assert "The server went away" in message and "Start" in message
+            assert errors == []
+    finally:
+        if serve.returncode is None:
+            serve.kill()
+        await serve.wait()
