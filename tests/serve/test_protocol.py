@@ -9,7 +9,7 @@ from typing import Any
 import aiohttp
 import pytest
 
-from session_helpers import user_speech
+from session_helpers import KEY, user_speech
 from voiceagent.bridges.web import ASSET_NAMES
 from voiceagent.serve import Hooks, ServeLimits
 
@@ -207,3 +207,42 @@ async def test_the_conversation_length_limit_ends_it() -> None:
         closed = await page.until(of_type("closed"))
         assert "time limit" in closed["reason"]
         await asyncio.wait_for(box.sessions[0].wait_closed(), 10)
+
+
+@pytest.mark.parametrize("key", [KEY, "wrong-" + KEY])
+async def test_the_key_never_reaches_the_page_even_when_it_is_refused(key: str) -> None:
+    from aiohttp import web
+    from azure.core.credentials import AzureKeyCredential
+
+    from voiceagent import SessionFactory
+    from voiceagent.emulator import Emulator
+    from voiceagent.serve import create_app
+
+    async with Emulator(api_key=KEY, realtime=False) as emu:
+        factory = SessionFactory(
+            emu.endpoint, model="gpt-realtime", credential=AzureKeyCredential(key)
+        )
+        runner = web.AppRunner(create_app(factory))
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        url = f"http://127.0.0.1:{runner.addresses[0][1]}/"
+        try:
+            async with aiohttp.ClientSession() as http:
+                pages = [await (await http.get(url + name)).read() for name in ASSET_NAMES]
+                ws = await http.ws_connect(url + "ws", headers={"Origin": url.rstrip("/")})
+                frames: list[str | bytes] = []
+                async with asyncio.timeout(20):
+                    async for msg in ws:
+                        frames.append(msg.data)
+                        if msg.type is aiohttp.WSMsgType.TEXT and '"listening"' in msg.data:
+                            break  # the right key: connected
+                        if msg.type is aiohttp.WSMsgType.TEXT and '"closed"' in msg.data:
+                            break  # the wrong key: refused, and the page is told
+            text = [f for f in frames if isinstance(f, str)]
+            if key != KEY:
+                assert any('"error"' in f for f in text), text
+            for blob in [*pages, *(f.encode() if isinstance(f, str) else f for f in frames)]:
+                assert KEY.encode() not in blob and key.encode() not in blob
+        finally:
+            await runner.cleanup()
+            await factory.aclose()
