@@ -64,6 +64,13 @@ async def test_a_spoken_conversation_with_barge_in_in_chromium(tmp_path: Path) -
         received = await page.evaluate("window.voiceagentStats.receivedFrames")
         assert heard < received, "the page reported everything as played: no real barge-in"
         await page.locator(".caption.assistant .interrupted").first.wait_for(timeout=15_000)
+        # the next report (the next reply) still counts exactly what was heard of the cut item
+        item = truncated["item_id"]
+        await page.wait_for_function(
+            f"(window.voiceagentStats.lastPlayed['{item}'] || 0) >= {heard}", timeout=20_000
+        )
+        later: dict[str, int] = await page.evaluate("window.voiceagentStats.lastPlayed")
+        assert later[item] == heard, "the page played the cut reply on after the clear"
         assert await page.locator("#start").inner_text() == "Stop"
 
         # garbage on a socket of the same origin gets errors; the conversation goes on

@@ -22,6 +22,7 @@ export const stats = {
   clearToSilentMs: [],
   silentAtMs: [], // wall-clock ms (Date.now) of each first silent block after a clear
   lastCleared: null,
+  lastPlayed: {}, // frames output per item, as last reported
   captions: [],
   errors: [],
   closedReason: null,
@@ -111,6 +112,7 @@ export class VoiceAgentClient {
     if (message.type === "cleared") stats.lastCleared = message;
     if (message.type === "played") {
       stats.playedFrames = Object.values(message.frames).reduce((a, b) => a + b, 0);
+      stats.lastPlayed = message.frames;
     }
     if (this.socket && this.socket.readyState === WebSocket.OPEN) {
       this.socket.send(JSON.stringify(message));
