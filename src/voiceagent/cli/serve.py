@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import ipaddress
 import logging
+import os
 import secrets
 import sys
 from collections.abc import AsyncIterator
@@ -95,6 +96,38 @@ def add_arguments(serve: argparse.ArgumentParser) -> None:
         help="bearer token for /sessions and /metrics [VOICEAGENT_OPERATOR_TOKEN]; needed "
         "beyond loopback (without one they are closed there)",
     )
+    ours.add_argument(
+        "--public-url",
+        default=None,
+        metavar="URL",
+        help="the https address phone carriers reach, for /twilio/voice and /acs/events "
+        "[VOICEAGENT_PUBLIC_URL]; secrets from TWILIO_AUTH_TOKEN, ACS_CONNECTION_STRING",
+    )
+    ours.add_argument(
+        "--log-format",
+        default=None,
+        choices=("text", "json"),
+        help="json: one JSON object per log record on stderr, for log collectors (at least "
+        "INFO) [VOICEAGENT_LOG_FORMAT] (text)",
+    )
+
+
+def _phone(args: argparse.Namespace) -> Any:
+    from os import environ
+
+    from voiceagent.serve.app import PhoneSettings
+
+    public_url = args.public_url or environ.get("VOICEAGENT_PUBLIC_URL") or None
+    if public_url is not None and not public_url.startswith(("https://", "http://")):
+        raise ValueError(
+            f"--public-url (or VOICEAGENT_PUBLIC_URL) = {public_url!r}: give the http(s) "
+            "address the carriers reach, e.g. https://voice.example.com"
+        )
+    return PhoneSettings(
+        public_url=public_url,
+        twilio_auth_token=environ.get("TWILIO_AUTH_TOKEN") or None,
+        acs_connection_string=environ.get("ACS_CONNECTION_STRING") or None,
+    )
 
 
 def _is_loopback(host: str) -> bool:
@@ -140,8 +173,31 @@ def _factory(args: argparse.Namespace, settings: RunSettings, endpoint: str) -> 
     )
 
 
-def _tell(message: str) -> None:
-    print(f"voiceagent serve: {message}", file=sys.stderr, flush=True)
+_JSON_LOGS = False  # set once at start by --log-format json: stderr carries JSON lines only
+
+
+def _tell(message: str, level: int = logging.WARNING) -> None:
+    if _JSON_LOGS:
+        logging.getLogger("voiceagent.serve").log(level, message.removeprefix("voiceagent serve: "))
+    else:
+        print(
+            f"voiceagent serve: {message.removeprefix('voiceagent serve: ')}",
+            file=sys.stderr,
+            flush=True,
+        )
+
+
+def _json_logging() -> None:
+    """Replace the console handlers with one writing JSON lines (redacted) to stderr."""
+    global _JSON_LOGS
+    from voiceagent.serve.logformat import json_log_handler
+
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    root.addHandler(json_log_handler())
+    root.setLevel(min(root.level or logging.INFO, logging.INFO))
+    _JSON_LOGS = True
 
 
 async def _serve(args: argparse.Namespace, settings: RunSettings) -> int:
@@ -161,7 +217,9 @@ async def _serve(args: argparse.Namespace, settings: RunSettings) -> int:
         token = ops.operator_token
         if token is None and not _is_loopback(args.host):
             token = secrets.token_urlsafe(32)  # closed to everyone until one is given
-        app = create_app(factory, limits=limits, registry=registry, operator_token=token)
+        app = create_app(
+            factory, limits=limits, registry=registry, operator_token=token, phone=_phone(args)
+        )
         runner = web.AppRunner(app, shutdown_timeout=5)
         await runner.setup()
         site = web.TCPSite(runner, args.host, args.port)
@@ -170,9 +228,9 @@ async def _serve(args: argparse.Namespace, settings: RunSettings) -> int:
         where = "the embedded emulator" if settings.emulator else endpoint
         print(f"voiceagent serve: open http://{args.host}:{port}/ (talking to {where})", flush=True)
         if not _is_loopback(args.host):
-            print(QUOTA_WARNING.format(host=args.host, port=port), file=sys.stderr, flush=True)
+            _tell(QUOTA_WARNING.format(host=args.host, port=port))
             if ops.operator_token is None:
-                print(OPERATOR_NOTE, file=sys.stderr, flush=True)
+                _tell(OPERATOR_NOTE)
         try:
             await drain.run(factory.close_all)
         finally:
@@ -184,11 +242,17 @@ async def _serve(args: argparse.Namespace, settings: RunSettings) -> int:
 
 def serve_command(args: argparse.Namespace) -> int:
     """``voiceagent serve``; returns the exit code (2: settings missing or invalid)."""
+    from voiceagent.serve.logformat import log_format
+
     env, origin = read_env()
     try:
         settings = resolve(args, env, origin)
         operations(args)
+        _phone(args)
+        json_logs = log_format(args.log_format, os.environ.get("VOICEAGENT_LOG_FORMAT")) == "json"
     except (MissingSettings, ValueError) as exc:
         print(f"voiceagent serve: {exc}", file=sys.stderr)
         return 2
+    if json_logs:
+        _json_logging()
     return asyncio.run(_serve(args, settings))
