@@ -2,6 +2,11 @@
 
 ``app.mount("/voice", ASGIVoiceApp(factory))`` serves the page at ``/voice/`` and its socket at
 ``/voice/ws``. Plain ASGI (no Starlette import), so any ASGI server or framework can host it.
+
+Admission goes through a :class:`~voiceagent.serve.SessionRegistry` (pass the one your other
+channels share): past its limit, or while draining, the upgrade is refused before any Voice Live
+connection, with HTTP 503 when the server offers the ``websocket.http.response`` extension, else
+by accepting and closing at once with code 4429.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from typing import Any
 from ..bridges.web import ASSET_NAMES, read_asset
 from .conversation import SessionMaker, hold_conversation
 from .origin import origin_allowed
+from .registry import TOO_MANY_SESSIONS, SessionRegistry
 from .settings import Hooks, ServeLimits, maybe_await
 
 __all__ = ["ASGIVoiceApp"]
@@ -62,15 +68,31 @@ class ASGIVoiceApp:
         maker: Builds each tab's session (a :class:`~voiceagent.SessionFactory`).
         hooks: authorize / choose / observe; ``request`` is the ASGI ``scope``.
         limits: See :class:`~voiceagent.serve.ServeLimits`.
+        registry: Admits every conversation, shared with your other channels (default: a new
+            one from ``limits``, closed by :meth:`aclose`).
     """
 
     def __init__(
-        self, maker: SessionMaker, *, hooks: Hooks | None = None, limits: ServeLimits | None = None
+        self,
+        maker: SessionMaker,
+        *,
+        hooks: Hooks | None = None,
+        limits: ServeLimits | None = None,
+        registry: SessionRegistry | None = None,
     ) -> None:
         self.maker = maker
         self.hooks = hooks or Hooks()
         self.limits = limits or ServeLimits()
+        self._owns_registry = registry is None
+        self.registry = registry or SessionRegistry(
+            self.limits.max_conversations, max_duration_s=self.limits.max_conversation_s
+        )
         self.conversations: set[asyncio.Task[Any]] = set()
+
+    async def aclose(self) -> None:
+        """Stop the registry's watchdog if this app made the registry (call at shutdown)."""
+        if self._owns_registry:
+            await self.registry.aclose()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Handle one ASGI connection (``http`` or ``websocket``)."""
@@ -102,25 +124,52 @@ class ASGIVoiceApp:
             self.hooks.authorize(scope)
         ):
             refusal = 401
-        elif len(self.conversations) >= self.limits.max_conversations:
-            refusal = 503
         event = await receive()  # websocket.connect
         if event["type"] != "websocket.connect":
             return
         if refusal is not None:
             await send({"type": "websocket.close", "code": 1008, "reason": f"refused ({refusal})"})
             return
-        await send({"type": "websocket.accept"})
+        conversation = self.registry.admit("browser")  # before any Voice Live connection
+        if conversation is None:
+            await _refuse_busy(scope, send)
+            return
         task = asyncio.current_task()
         assert task is not None
         self.conversations.add(task)
         try:
+            await send({"type": "websocket.accept"})
             socket = _ASGISocket(receive, send, self.limits.max_frame_bytes)
             await hold_conversation(
-                socket, self.maker, request=scope, hooks=self.hooks, limits=self.limits
+                socket,
+                self.maker,
+                request=scope,
+                hooks=self.hooks,
+                limits=self.limits,
+                conversation=conversation,
             )
         finally:
             self.conversations.discard(task)
+            self.registry.release(conversation)
+
+
+_BUSY = b"too many conversations at once (or the server is draining); try later\n"
+
+
+async def _refuse_busy(scope: Scope, send: Send) -> None:
+    """HTTP 503 on the upgrade where the server allows it, else close code 4429 at once."""
+    if "websocket.http.response" in (scope.get("extensions") or {}):
+        await send(
+            {
+                "type": "websocket.http.response.start",
+                "status": 503,
+                "headers": [(b"content-type", b"text/plain"), (b"retry-after", b"5")],
+            }
+        )
+        await send({"type": "websocket.http.response.body", "body": _BUSY})
+        return
+    await send({"type": "websocket.accept"})
+    await send({"type": "websocket.close", "code": TOO_MANY_SESSIONS, "reason": "too many"})
 
 
 async def _respond(send: Send, status: int, body: bytes, content_type: str) -> None:
