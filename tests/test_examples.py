@@ -59,6 +59,10 @@ EXPECTED: dict[str, list[str]] = {
         "caption (user): What is the weather like in Paris?",
         "caption (assistant): It is sunny in Paris.",
     ],
+    "web_flask.py": [  # Flask's /login set the cookie the voice socket's authorize reads
+        "caption (user): What is the weather like in Paris?",
+        "caption (assistant): It is sunny in Paris.",
+    ],
 }
 
 
