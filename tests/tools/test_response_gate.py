@@ -78,3 +78,14 @@ async def test_cancelled_before_the_send_sends_nothing() -> None:
     for _ in range(5):  # let a wrongly surviving request run
         await asyncio.sleep(0)
     assert send.sent == [] and not gate.active
+
+
+def test_a_response_whose_done_never_came_is_over_when_the_next_is_created() -> None:
+    # One response at a time: a lost response.done must not keep the gate busy forever (the
+    # fuzz test's injected response.created held the speaker's "finished" and every follow-up).
+    gate = ResponseGate()
+    gate.created("resp_lost")
+    gate.created("resp_2")
+    assert gate.active_id == "resp_2"
+    gate.done("resp_2")
+    assert not gate.active

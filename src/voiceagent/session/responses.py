@@ -34,7 +34,7 @@ class ResponseGate:
     """The responses in progress, and the follow-up requests waiting for none to be."""
 
     def __init__(self) -> None:
-        self._active: dict[str, None] = {}  # an ordered set: the latest is the current one
+        self._active: dict[str, None] = {}  # at most one: the response in progress
         self._idle = asyncio.Event()
         self._idle.set()
         self._generation = 0  # bumped when the connection is lost: old waits are void
@@ -44,8 +44,14 @@ class ResponseGate:
     # --- fed in the service's order ------------------------------------------------------
 
     def created(self, response_id: str) -> None:
-        """``response.created``."""
-        self._active[response_id] = None
+        """``response.created``.
+
+        The service runs one response at a time (a ``response.create`` during one is refused),
+        so a new one means any earlier one is over, even if its ``response.done`` never came
+        (a frame lost or garbled): otherwise one missing done would hold every follow-up and
+        the speaker's "finished" forever.
+        """
+        self._active = {response_id: None}
         self._idle.clear()
 
     def done(self, response_id: str | None) -> None:
