@@ -6,6 +6,8 @@ function; this module only composes them.
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
+
 from aiohttp import web
 
 from .conversation import SessionMaker
@@ -15,7 +17,7 @@ from .registry import SessionRegistry, install_registry
 from .settings import Hooks, ServeLimits
 from .web import add_page_routes
 
-__all__ = ["create_app"]
+__all__ = ["PhoneSettings", "create_app"]
 
 
 def create_app(
@@ -25,6 +27,7 @@ def create_app(
     limits: ServeLimits | None = None,
     registry: SessionRegistry | None = None,
     operator_token: str | None = None,
+    phone: PhoneSettings | None = None,
 ) -> web.Application:
     """An aiohttp app with the page at ``/`` and a conversation per WebSocket at ``/ws``.
 
@@ -36,6 +39,7 @@ def create_app(
         limits: See :class:`~voiceagent.serve.ServeLimits`.
         registry: The live conversations of every channel (default: one from ``limits``).
         operator_token: Bearer token ``/sessions`` and ``/metrics`` require (None: open).
+        phone: Also serve phone calls (``/twilio/voice``, ``/acs/events``, ``/media/*``).
     """
     limits = limits or ServeLimits()
     app = web.Application()
@@ -47,4 +51,23 @@ def create_app(
     add_health_routes(app, registry, operator_token=operator_token)
     add_metrics_route(app, registry, operator_token=operator_token)
     add_page_routes(app, maker, hooks=hooks, limits=limits)
+    if phone is not None:
+        from .telephony import add_phone_routes
+
+        add_phone_routes(
+            app,
+            maker,
+            public_url=phone.public_url,
+            twilio_auth_token=phone.twilio_auth_token,
+            acs_connection_string=phone.acs_connection_string,
+        )
     return app
+
+
+@dataclass(frozen=True)
+class PhoneSettings:
+    """Where carriers reach this server and the carriers' secrets (never in a repr)."""
+
+    public_url: str | None
+    twilio_auth_token: str | None = field(default=None, repr=False)
+    acs_connection_string: str | None = field(default=None, repr=False)

@@ -24,7 +24,7 @@ from .silence import SilencePolicy, watch_silence
 if TYPE_CHECKING:
     from ..session.session import VoiceAgentSession
 
-__all__ = ["add_media_routes", "hold_call", "publish_dtmf"]
+__all__ = ["add_media_routes", "add_phone_routes", "hold_call", "publish_dtmf"]
 
 log = logging.getLogger("voiceagent.serve")
 
@@ -134,3 +134,72 @@ def add_media_routes(
 
     app.router.add_get(twilio_path, twilio)
     app.router.add_get(acs_path, acs)
+
+
+NO_PUBLIC_URL = (
+    "phone calls are off: set --public-url (or VOICEAGENT_PUBLIC_URL) to the https address "
+    "the carriers reach, e.g. https://voice.example.com"
+)
+NO_ACS = "ACS calls are off: set ACS_CONNECTION_STRING (your Communication Services resource's)"
+
+
+def add_phone_routes(
+    app: web.Application,
+    sessions: SessionMaker,
+    *,
+    public_url: str | None,
+    twilio_auth_token: str | None = None,
+    acs_connection_string: str | None = None,
+) -> None:
+    """Mount ``POST /twilio/voice``, ``/media/twilio``, ``POST /acs/events`` and ``/media/acs``.
+
+    Without ``public_url`` the routes answer 503 saying what to set; without
+    ``acs_connection_string`` so do the ACS ones.
+
+    Args:
+        app: The aiohttp app.
+        sessions: Builds each call's session.
+        public_url: The address the carriers reach (stream and callback URLs are built on it).
+        twilio_auth_token: Checks ``X-Twilio-Signature`` (None: unsigned webhooks, a warning).
+        acs_connection_string: Answers ACS calls through Call Automation.
+    """
+    from .acs_events import acs_stream_check, add_acs_events
+    from .twilio_voice import StreamTokens, add_twilio_webhook
+
+    if public_url is None:
+        posts, gets = ("/twilio/voice", "/acs/events"), ("/media/twilio", "/media/acs")
+        _add_refusals(app, NO_PUBLIC_URL, posts, gets)
+        return
+    twilio_tokens, acs_tokens = StreamTokens(), StreamTokens()
+    add_twilio_webhook(
+        app, public_url=public_url, auth_token=twilio_auth_token, tokens=twilio_tokens
+    )
+    if acs_connection_string:
+        from azure.communication.callautomation.aio import CallAutomationClient
+
+        client = CallAutomationClient.from_connection_string(acs_connection_string)
+        add_acs_events(app, public_url=public_url, client=client, tokens=acs_tokens)
+    else:
+        _add_refusals(app, NO_ACS, ("/acs/events",), ())
+    acs_check = acs_stream_check(acs_tokens)
+
+    async def twilio(request: web.Request) -> web.WebSocketResponse:
+        return await hold_call(request, "twilio", sessions, check=twilio_tokens.check)
+
+    async def acs(request: web.Request) -> web.WebSocketResponse:
+        return await hold_call(request, "acs", sessions, check=acs_check)
+
+    app.router.add_get("/media/twilio", twilio)
+    app.router.add_get("/media/acs", acs)
+
+
+def _add_refusals(
+    app: web.Application, reason: str, posts: tuple[str, ...], gets: tuple[str, ...]
+) -> None:
+    async def refuse(request: web.Request) -> web.Response:  # says what to set, not a 404
+        raise web.HTTPServiceUnavailable(text=reason)
+
+    for path in posts:
+        app.router.add_post(path, refuse)
+    for path in gets:
+        app.router.add_get(path, refuse)
