@@ -154,7 +154,9 @@ async def pages_main(url: str, n: int, seconds: float) -> None:
 
         results = await asyncio.gather(*(later(i) for i in range(n)))
     played = sum(p for _, p in results)
-    print(f"pages played_s={played / 24000:.0f} failed={sum(f for f, _ in results)}", flush=True)
+    cpu = time.process_time() / seconds * 100  # the whole page process, start-up included
+    failed = sum(f for f, _ in results)
+    print(f"pages played_s={played / 24000:.0f} cpu_pct={cpu:.0f} failed={failed}", flush=True)
 
 
 class RoundRobin:
@@ -204,12 +206,14 @@ async def browser_step(
         "emulators_cpu_pct": emu_cpu / wall * 100,
         "failed": failed,
         "played_s": float(report.get("played_s", 0)),
+        "pages_cpu_pct": float(report.get("cpu_pct", 0)),
     }
     print(
         f"  N={n:4d} browser: loop_lag p50={result['lag_p50']:.1f} p99={result['lag_p99']:.1f} "
         f"ms; cpu/conversation={result['cpu_per_conversation_pct']:.2f}% server="
         f"{result['server_cpu_pct']:.0f}% emulators={result['emulators_cpu_pct']:.0f}% "
-        f"live={live} failed={failed} agent audio played by the pages={result['played_s']:.0f} s",
+        f"pages={result['pages_cpu_pct']:.0f}% live={live} failed={failed} "
+        f"agent audio played by the pages={result['played_s']:.0f} s",
         flush=True,
     )
     return result
