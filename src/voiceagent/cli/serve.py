@@ -127,6 +127,8 @@ def _phone(args: argparse.Namespace) -> Any:
         public_url=public_url,
         twilio_auth_token=environ.get("TWILIO_AUTH_TOKEN") or None,
         acs_connection_string=environ.get("ACS_CONNECTION_STRING") or None,
+        acs_resource_id=environ.get("ACS_RESOURCE_ID") or None,
+        acs_jwks_url=environ.get("VOICEAGENT_ACS_JWKS_URL") or None,
     )
 
 

@@ -60,6 +60,8 @@ def create_app(
             public_url=phone.public_url,
             twilio_auth_token=phone.twilio_auth_token,
             acs_connection_string=phone.acs_connection_string,
+            acs_resource_id=phone.acs_resource_id,
+            acs_jwks_url=phone.acs_jwks_url,
         )
     return app
 
@@ -71,3 +73,5 @@ class PhoneSettings:
     public_url: str | None
     twilio_auth_token: str | None = field(default=None, repr=False)
     acs_connection_string: str | None = field(default=None, repr=False)
+    acs_resource_id: str | None = None
+    acs_jwks_url: str | None = None

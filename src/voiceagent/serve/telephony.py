@@ -150,6 +150,8 @@ def add_phone_routes(
     public_url: str | None,
     twilio_auth_token: str | None = None,
     acs_connection_string: str | None = None,
+    acs_resource_id: str | None = None,
+    acs_jwks_url: str | None = None,
 ) -> None:
     """Mount ``POST /twilio/voice``, ``/media/twilio``, ``POST /acs/events`` and ``/media/acs``.
 
@@ -162,6 +164,9 @@ def add_phone_routes(
         public_url: The address the carriers reach (stream and callback URLs are built on it).
         twilio_auth_token: Checks ``X-Twilio-Signature`` (None: unsigned webhooks, a warning).
         acs_connection_string: Answers ACS calls through Call Automation.
+        acs_resource_id: Also accept an ACS media socket by its bearer JWT for this resource
+            (:class:`~voiceagent.serve.acs_auth.AcsJwtCheck`), not only by the minted token.
+        acs_jwks_url: Where ACS's signing keys are published (default: ACS's own).
     """
     from .acs_events import acs_stream_check, add_acs_events
     from .twilio_voice import StreamTokens, add_twilio_webhook
@@ -181,7 +186,14 @@ def add_phone_routes(
         add_acs_events(app, public_url=public_url, client=client, tokens=acs_tokens)
     else:
         _add_refusals(app, NO_ACS, ("/acs/events",), ())
-    acs_check = acs_stream_check(acs_tokens)
+    acs_check: CallCheck = acs_stream_check(acs_tokens)
+    if acs_resource_id:
+        from .acs_auth import ACS_JWKS_URL, AcsJwtCheck
+
+        jwt_check = AcsJwtCheck(
+            acs_resource_id, jwks_url=acs_jwks_url or ACS_JWKS_URL, fallback=acs_check
+        )
+        acs_check = jwt_check.check
 
     async def twilio(request: web.Request) -> web.WebSocketResponse:
         return await hold_call(request, "twilio", sessions, check=twilio_tokens.check)
