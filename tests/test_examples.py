@@ -59,6 +59,12 @@ EXPECTED: dict[str, list[str]] = {
         "caption (user): What is the weather like in Paris?",
         "caption (assistant): It is sunny in Paris.",
     ],
+    "phone_twilio.py": [  # a signed webhook, the minted stream, the answer heard on the line
+        "twilio: streaming the call to ws://127.0.0.1:",
+        "user: What is the weather like in Paris?",
+        "assistant: It is sunny in Paris.",
+        "twilio: the caller heard",
+    ],
     "web_flask.py": [  # Flask's /login set the cookie the voice socket's authorize reads
         "caption (user): What is the weather like in Paris?",
         "caption (assistant): It is sunny in Paris.",
@@ -94,7 +100,9 @@ def test_examples_use_only_public_names() -> None:
     import voiceagent.emulator
     import voiceagent.invocations
     import voiceagent.serve
+    import voiceagent.serve.telephony
     import voiceagent.testing
+    import voiceagent.testing.carriers
 
     public = {
         "voiceagent.invocations": set(voiceagent.invocations.__all__),
@@ -102,6 +110,8 @@ def test_examples_use_only_public_names() -> None:
         "voiceagent.emulator": set(voiceagent.emulator.__all__),
         "voiceagent.testing": set(voiceagent.testing.__all__),
         "voiceagent.serve": set(voiceagent.serve.__all__),
+        "voiceagent.serve.telephony": set(voiceagent.serve.telephony.__all__),
+        "voiceagent.testing.carriers": set(voiceagent.testing.carriers.__all__),
     }
     import ast
 
