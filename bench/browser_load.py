@@ -40,7 +40,7 @@ from aiohttp import web
 from azure.core.credentials import AzureKeyCredential
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from load import cpu_of, loop_lag, mic_cycle, pct, start_emulator, step
+from load import GC, cpu_of, loop_lag, mic_cycle, pct, start_emulator, step
 
 from voiceagent import SessionFactory
 from voiceagent.serve import ServeLimits, create_app
@@ -185,6 +185,8 @@ async def browser_step(
     await asyncio.sleep(ramp + args.warmup)
     lags: list[float] = []
     stop = asyncio.Event()
+    GC.pauses.clear()
+    GC.on = True
     cpu0, emu0, wall0 = time.process_time(), sum(cpu_of(p) for p in pids), time.monotonic()
     live = sum(1 for s in maker.sessions if s.state.value == "ready")
     monitor = asyncio.create_task(loop_lag(lags, stop))
@@ -194,6 +196,7 @@ async def browser_step(
     wall = time.monotonic() - wall0
     cpu = time.process_time() - cpu0
     emu_cpu = sum(cpu_of(p) for p in pids) - emu0
+    GC.on = False
     out, _ = await asyncio.wait_for(pages.communicate(), total + 30)
     report = dict(kv.split("=") for kv in out.decode().split()[1:])  # "pages played_s=.. failed=.."
     failed = int(report.get("failed", n)) + (n - live)
@@ -207,13 +210,15 @@ async def browser_step(
         "failed": failed,
         "played_s": float(report.get("played_s", 0)),
         "pages_cpu_pct": float(report.get("cpu_pct", 0)),
+        "gc_max_ms": max(GC.pauses, default=0.0),
     }
     print(
         f"  N={n:4d} browser: loop_lag p50={result['lag_p50']:.1f} p99={result['lag_p99']:.1f} "
         f"ms; cpu/conversation={result['cpu_per_conversation_pct']:.2f}% server="
         f"{result['server_cpu_pct']:.0f}% emulators={result['emulators_cpu_pct']:.0f}% "
         f"pages={result['pages_cpu_pct']:.0f}% live={live} failed={failed} "
-        f"agent audio played by the pages={result['played_s']:.0f} s",
+        f"agent audio played by the pages={result['played_s']:.0f} s "
+        f"gc_max={result['gc_max_ms']:.0f}ms",
         flush=True,
     )
     return result
