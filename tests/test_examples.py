@@ -59,6 +59,12 @@ EXPECTED: dict[str, list[str]] = {
         "caption (user): What is the weather like in Paris?",
         "caption (assistant): It is sunny in Paris.",
     ],
+    "phone_acs.py": [  # the media socket accepted by its ACS JWT, the answer heard on the line
+        "acs: streaming a call to ws://127.0.0.1:",
+        "user: What are your opening hours?",
+        "assistant: We are open from nine to five.",
+        "acs: the caller heard",
+    ],
     "phone_twilio.py": [  # a signed webhook, the minted stream, the answer heard on the line
         "twilio: streaming the call to ws://127.0.0.1:",
         "user: What is the weather like in Paris?",
