@@ -62,6 +62,8 @@ async def test_serve_writes_one_json_object_per_record_with_the_session_id() -> 
     (session_id,) = ids
     assert re.fullmatch(r"va-[0-9a-f]{8}", session_id)
     assert sum(r["session_id"] == session_id for r in records) >= 2
+    draining = [r for r in records if r["message"].startswith("draining")]
+    assert len(draining) == 1 and draining[0]["logger"] == "voiceagent.serve"  # once, as JSON
 
 
 def test_a_record_is_one_redacted_line_with_its_exception() -> None:

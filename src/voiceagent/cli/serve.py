@@ -209,7 +209,8 @@ async def _serve(args: argparse.Namespace, settings: RunSettings) -> int:
 
     ops = operations(args)
     registry = SessionRegistry(ops.max_sessions, idle_timeout_s=ops.idle_timeout_s)
-    drain = Drain(registry, ops.drain_timeout_s, notify=_tell)
+    # in JSON mode the drain's own log records are the lines (no second copy of each)
+    drain = Drain(registry, ops.drain_timeout_s, notify=None if _JSON_LOGS else _tell)
     drain.install()
     async with _endpoint(settings) as endpoint:
         factory = _factory(args, settings, endpoint)
