@@ -95,8 +95,8 @@ async def test_without_public_url_the_phone_routes_say_what_to_set() -> None:
             assert "VOICEAGENT_PUBLIC_URL" in await media.text()
 
 
-async def test_with_public_url_but_no_acs_connection_string_acs_events_say_so() -> None:
-    async with serve("--public-url", PUBLIC) as (host, _proc), aiohttp.ClientSession() as http:
+async def test_public_url_from_the_environment_without_acs_connection_string_acs_says_so() -> None:
+    async with serve(VOICEAGENT_PUBLIC_URL=PUBLIC) as (host, _), aiohttp.ClientSession() as http:
         refused = await http.post(f"http://{host}/acs/events", json=[])
         assert refused.status == 503
         assert "ACS_CONNECTION_STRING" in await refused.text()
