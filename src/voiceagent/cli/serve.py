@@ -115,7 +115,7 @@ def add_arguments(serve: argparse.ArgumentParser) -> None:
 def _phone(args: argparse.Namespace) -> Any:
     from os import environ
 
-    from voiceagent.serve.app import PhoneSettings
+    from voiceagent.serve import PhoneSettings
 
     public_url = args.public_url or environ.get("VOICEAGENT_PUBLIC_URL") or None
     if public_url is not None and not public_url.startswith(("https://", "http://")):
@@ -192,7 +192,7 @@ def _tell(message: str, level: int = logging.WARNING) -> None:
 def _json_logging() -> None:
     """Replace the console handlers with one writing JSON lines (redacted) to stderr."""
     global _JSON_LOGS
-    from voiceagent.serve.logformat import json_log_handler
+    from voiceagent.serve import json_log_handler
 
     root = logging.getLogger()
     for handler in list(root.handlers):
@@ -245,7 +245,7 @@ async def _serve(args: argparse.Namespace, settings: RunSettings) -> int:
 
 def serve_command(args: argparse.Namespace) -> int:
     """``voiceagent serve``; returns the exit code (2: settings missing or invalid)."""
-    from voiceagent.serve.logformat import log_format
+    from voiceagent.serve import log_format
 
     env, origin = read_env()
     try:

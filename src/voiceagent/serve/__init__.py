@@ -7,13 +7,15 @@ Above the session, like ``voiceagent.cli``: :func:`create_app` (aiohttp), :func:
 
 from __future__ import annotations
 
-from .app import create_app
+from .app import PhoneSettings, create_app
 from .asgi import ASGIVoiceApp
 from .conversation import PageSocket, SessionMaker, hold_conversation
 from .drain import Drain
+from .logformat import JsonLogFormatter, json_log_handler, log_format
 from .origin import origin_allowed
 from .registry import SessionRegistry
 from .settings import Choice, Hooks, ServeLimits
+from .telephony import add_phone_routes
 from .web import add_page_routes
 
 __all__ = [
@@ -21,12 +23,17 @@ __all__ = [
     "Choice",
     "Drain",
     "Hooks",
+    "JsonLogFormatter",
     "PageSocket",
+    "PhoneSettings",
     "ServeLimits",
     "SessionMaker",
     "SessionRegistry",
     "add_page_routes",
+    "add_phone_routes",
     "create_app",
     "hold_conversation",
+    "json_log_handler",
+    "log_format",
     "origin_allowed",
 ]
