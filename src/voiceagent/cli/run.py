@@ -40,9 +40,9 @@ _SAMPLE_FLAGS: tuple[tuple[str, str], ...] = (
 )
 
 
-def add_arguments(run: argparse.ArgumentParser) -> None:
-    """Add the ``run`` flags: the samples' (each with its variable) and the console's own."""
-    samples = run.add_argument_group("Azure samples' settings (flag > environment > .env)")
+def add_connection_flags(parser: argparse.ArgumentParser) -> None:
+    """The Azure samples' connection flags, each with its variable (``run`` and ``serve``)."""
+    samples = parser.add_argument_group("Azure samples' settings (flag > environment > .env)")
     for name, text in _SAMPLE_FLAGS:
         variables = "/".join(ENV[name])
         samples.add_argument(
@@ -53,6 +53,11 @@ def add_arguments(run: argparse.ArgumentParser) -> None:
         action="store_true",
         help="model mode: Microsoft Entra ID (DefaultAzureCredential) instead of an API key",
     )
+
+
+def add_arguments(run: argparse.ArgumentParser) -> None:
+    """Add the ``run`` flags: the samples' (each with its variable) and the console's own."""
+    add_connection_flags(run)
     ours = run.add_argument_group("console")
     ours.add_argument(
         "--emulator",

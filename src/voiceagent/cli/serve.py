@@ -17,9 +17,9 @@ import sys
 from collections.abc import AsyncIterator
 from typing import Any
 
-from .run import _SAMPLE_FLAGS, _agent, _credential
+from .run import _agent, _credential, add_connection_flags
 from .serve_ops import OPERATOR_NOTE, operations
-from .settings import ENV, MissingSettings, RunSettings, read_env, resolve
+from .settings import MissingSettings, RunSettings, read_env, resolve
 
 __all__ = ["add_arguments", "serve_command"]
 
@@ -33,17 +33,7 @@ QUOTA_WARNING = (
 
 def add_arguments(serve: argparse.ArgumentParser) -> None:
     """Add the ``serve`` flags: ``run``'s connection settings plus the server's own."""
-    samples = serve.add_argument_group("Azure samples' settings (flag > environment > .env)")
-    for name, text in _SAMPLE_FLAGS:
-        variables = "/".join(ENV[name])
-        samples.add_argument(
-            "--" + name.replace("_", "-"), dest=name, default=None, help=f"{text} [{variables}]"
-        )
-    samples.add_argument(
-        "--use-token-credential",
-        action="store_true",
-        help="model mode: Microsoft Entra ID (DefaultAzureCredential) instead of an API key",
-    )
+    add_connection_flags(serve)
     ours = serve.add_argument_group("server")
     ours.add_argument(
         "--emulator", action="store_true", help="serve an embedded local emulator (no Azure)"
