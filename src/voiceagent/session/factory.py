@@ -10,7 +10,6 @@ that forgot it must fail, not open the machine's sound card.
 from __future__ import annotations
 
 import asyncio
-import inspect
 import logging
 import weakref
 from collections.abc import Iterable
@@ -20,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from ..audio.base import AudioBackend
 from ..errors import ConfigError
 from ..voicelive.connector import Credential, VoiceLiveConnector
+from ..voicelive.credentials import close_credential
 from . import arguments
 from .session import VoiceAgentSession
 
@@ -183,9 +183,7 @@ class SessionFactory:
         credential, owned = self._credential, self._owns_credential
         self._owns_credential = False
         if owned and credential is not None:
-            result = getattr(credential, "close", lambda: None)()
-            if inspect.isawaitable(result):
-                await result
+            await close_credential(credential)
 
     async def __aenter__(self) -> SessionFactory:
         return self

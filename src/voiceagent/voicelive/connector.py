@@ -18,7 +18,6 @@ With the rest of :mod:`voiceagent.voicelive`, the only code that imports the SDK
 from __future__ import annotations
 
 import asyncio
-import inspect
 import logging
 import socket
 from collections.abc import AsyncIterator
@@ -42,7 +41,13 @@ from ..redaction import (
     register_secret,
     unregister_secret,
 )
-from .credentials import RecordingCredential, fetch_token, is_loopback, is_token_credential
+from .credentials import (
+    RecordingCredential,
+    close_credential,
+    fetch_token,
+    is_loopback,
+    is_token_credential,
+)
 
 if TYPE_CHECKING:
     from ..config import AgentConfig, ClassicAgentConfig, ConnectionConfig
@@ -208,11 +213,7 @@ class VoiceLiveConnector:
         credential, owned = self._credential, self._owns_credential
         if owned and credential is not None:
             self._credential, self._owns_credential = None, False
-            close = getattr(credential, "close", None)
-            if close is not None:
-                result = close()
-                if inspect.isawaitable(result):
-                    await result
+            await close_credential(credential)
 
     async def __aenter__(self) -> VoiceLiveConnector:
         return self

@@ -18,7 +18,13 @@ from azure.core.credentials_async import AsyncTokenCredential
 
 from ..redaction import register_secret
 
-__all__ = ["RecordingCredential", "fetch_token", "is_loopback", "is_token_credential"]
+__all__ = [
+    "RecordingCredential",
+    "close_credential",
+    "fetch_token",
+    "is_loopback",
+    "is_token_credential",
+]
 
 
 class RecordingCredential:
@@ -95,3 +101,12 @@ def is_loopback(endpoint: str) -> bool:
 def is_token_credential(credential: object) -> bool:
     """Whether ``credential`` has a ``get_token`` (sync or async token credential)."""
     return callable(getattr(credential, "get_token", None))
+
+
+async def close_credential(credential: object) -> None:
+    """Close a credential we built, sync or async; one without ``close`` needs nothing."""
+    close = getattr(credential, "close", None)
+    if close is not None:
+        result = close()
+        if inspect.isawaitable(result):
+            await result
