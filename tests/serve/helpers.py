@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
+import re
+import signal
+import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -75,3 +79,37 @@ async def served(
         finally:
             await runner.cleanup()
             await factory.aclose()
+
+
+@contextlib.asynccontextmanager
+async def serve_process(
+    *args: str, env: dict[str, str] | None = None, unset: tuple[str, ...] = (), stop: str = "term"
+) -> AsyncIterator[tuple[str, asyncio.subprocess.Process]]:
+    """``python -m voiceagent serve --emulator --port 0 ARGS`` as a child; yields its URL.
+
+    Args:
+        env: Added to this process's environment; ``unset`` names variables to remove.
+        stop: How a child still running at the end is stopped: ``"term"`` (SIGTERM, then
+            its exit awaited) or ``"kill"``.
+    """
+    environment = {**os.environ, **(env or {})}
+    for name in unset:
+        environment.pop(name, None)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "voiceagent", "serve", "--emulator", "--port", "0", *args,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=environment,
+    )  # fmt: skip
+    try:
+        assert proc.stdout is not None
+        line = (await asyncio.wait_for(proc.stdout.readline(), 30)).decode()
+        found = re.search(r"open (http://\S+/)", line)
+        assert found, line
+        yield found.group(1), proc
+    finally:
+        if proc.returncode is None:
+            if stop == "kill":
+                proc.kill()
+                await proc.wait()
+            else:
+                proc.send_signal(signal.SIGTERM)
+                await asyncio.wait_for(proc.wait(), 15)

@@ -4,35 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import re
 import signal
-import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 
 import aiohttp
+
+from .helpers import serve_process
 
 SECRET = "sk-serve-SECRET-0123456789abcdef"
 
 
-@asynccontextmanager
-async def serve(*args: str) -> AsyncIterator[tuple[str, asyncio.subprocess.Process]]:
-    env = {**os.environ, "AZURE_VOICELIVE_API_KEY": SECRET}
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "voiceagent", "serve", "--emulator", "--port", "0", *args,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env,
-    )  # fmt: skip
-    try:
-        assert proc.stdout is not None
-        line = (await asyncio.wait_for(proc.stdout.readline(), 30)).decode()
-        found = re.search(r"open (http://\S+/)", line)
-        assert found, line
-        yield found.group(1), proc
-    finally:
-        if proc.returncode is None:
-            proc.send_signal(signal.SIGTERM)
-            await asyncio.wait_for(proc.wait(), 15)
+def serve(*args: str) -> AbstractAsyncContextManager[tuple[str, asyncio.subprocess.Process]]:
+    return serve_process(*args, env={"AZURE_VOICELIVE_API_KEY": SECRET})
 
 
 async def test_serve_on_the_emulator_holds_a_conversation_and_stops_on_sigterm() -> None:

@@ -5,37 +5,22 @@ from __future__ import annotations
 import asyncio
 import json
 import os
-import re
 import signal
 import sys
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 
 import aiohttp
 import pytest
 
 from session_helpers import user_speech
 
+from .helpers import serve_process
+
 CHUNK = 4800
 
 
-@asynccontextmanager
-async def serving(*args: str) -> AsyncIterator[tuple[str, asyncio.subprocess.Process]]:
-    env = {**os.environ, "AZURE_VOICELIVE_API_KEY": "sk-drain-test"}
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "voiceagent", "serve", "--emulator", "--port", "0", *args,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env,
-    )  # fmt: skip
-    try:
-        assert proc.stdout is not None
-        line = (await asyncio.wait_for(proc.stdout.readline(), 30)).decode()
-        found = re.search(r"open (http://\S+/)", line)
-        assert found, line
-        yield found.group(1), proc
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
+def serving(*args: str) -> AbstractAsyncContextManager[tuple[str, asyncio.subprocess.Process]]:
+    return serve_process(*args, env={"AZURE_VOICELIVE_API_KEY": "sk-drain-test"}, stop="kill")
 
 
 async def tab(http: aiohttp.ClientSession, url: str) -> aiohttp.ClientWebSocketResponse:

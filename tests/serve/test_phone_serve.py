@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import re
 import signal
-import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -16,6 +14,8 @@ from twilio.request_validator import RequestValidator
 from session_helpers import user_speech
 from voiceagent.testing.carriers import FakeTwilioCall
 
+from .helpers import serve_process
+
 AUTH_TOKEN = "twilio-auth-SECRET-0123456789"
 PUBLIC = "https://voice.example.com"
 GREETING = "Hi."
@@ -23,24 +23,11 @@ GREETING = "Hi."
 
 @asynccontextmanager
 async def serve(*args: str, **env: str) -> AsyncIterator[tuple[str, asyncio.subprocess.Process]]:
-    environment = {**os.environ, "AZURE_VOICELIVE_API_KEY": "sk-phone-serve-0123", **env}
-    for name in ("VOICEAGENT_PUBLIC_URL", "ACS_CONNECTION_STRING"):
-        if name not in env:
-            environment.pop(name, None)
-    proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "voiceagent", "serve", "--emulator", "--port", "0", *args,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=environment,
-    )  # fmt: skip
-    try:
-        assert proc.stdout is not None
-        line = (await asyncio.wait_for(proc.stdout.readline(), 30)).decode()
-        found = re.search(r"open http://(\S+)/", line)
-        assert found, line
-        yield found.group(1), proc
-    finally:
-        if proc.returncode is None:
-            proc.send_signal(signal.SIGTERM)
-            await asyncio.wait_for(proc.wait(), 15)
+    """The serve process with only the phone variables given here; yields ``host:port``."""
+    unset = tuple(n for n in ("VOICEAGENT_PUBLIC_URL", "ACS_CONNECTION_STRING") if n not in env)
+    environment = {"AZURE_VOICELIVE_API_KEY": "sk-phone-serve-0123", **env}
+    async with serve_process(*args, env=environment, unset=unset) as (url, proc):
+        yield url.removeprefix("http://").rstrip("/"), proc
 
 
 async def test_serve_answers_signed_twilio_calls_and_holds_the_conversation() -> None:
