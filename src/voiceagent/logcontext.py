@@ -9,6 +9,12 @@ as ``session_id`` (the library's own id, known before the service assigns one) a
 ``"-"`` for both. So ``%(session_id)s`` works in any format, for the SDK's records and the
 application's handlers alike.
 
+The two names are defaults, not reserved: a call with ``extra={"session_id": ...}`` (or
+``voicelive_session_id``) keeps the caller's value. :mod:`logging` refuses an ``extra`` key
+already in the record's ``__dict__``, so the factory gives the record a ``__dict__`` that
+holds the two attributes (attribute access, ``%``-formatting and pickling see a plain dict)
+but answers "not there" to that one membership test for them, and ``extra`` overwrites them.
+
 The factory is installed once, wraps whatever factory was in place (so another library's
 attributes survive), and a factory installed later that wraps ours keeps working.
 """
@@ -76,6 +82,27 @@ def context_for(label: SessionLabel) -> contextvars.Context:
     return context
 
 
+_LABEL_KEYS = frozenset({"session_id", "voicelive_session_id"})
+
+
+class _LabelledDict(dict[str, Any]):
+    """A record's ``__dict__`` whose session labels ``extra=`` may overwrite.
+
+    :meth:`logging.Logger.makeRecord` raises :class:`KeyError` for an ``extra`` key the record
+    already has (``key in record.__dict__``); for the two labels this says "absent", so the
+    caller's value replaces the factory's. Everything else behaves as a dict.
+    """
+
+    __slots__ = ()
+
+    def __contains__(self, key: object) -> bool:
+        return key not in _LABEL_KEYS and super().__contains__(key)
+
+    def __reduce__(self) -> tuple[type[dict[str, Any]], tuple[dict[str, Any]]]:
+        # pickled (QueueHandler, SocketHandler) as a plain dict: the reader needs no voiceagent
+        return dict, (dict(self),)
+
+
 _install_lock = threading.Lock()
 _installed = False
 
@@ -83,9 +110,7 @@ _installed = False
 def install_record_factory() -> None:
     """Give every log record ``session_id`` and ``voicelive_session_id`` (idempotent).
 
-    Note: ``session_id`` is then a record attribute like ``message``; a call that passes
-    ``extra={"session_id": ...}`` gets :class:`KeyError` from :mod:`logging`, so give your own
-    id another name.
+    A call that passes ``extra={"session_id": ...}`` keeps its own value (no :class:`KeyError`).
     """
     global _installed
     with _install_lock:
@@ -96,12 +121,14 @@ def install_record_factory() -> None:
         def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
             record = previous(*args, **kwargs)
             label = CURRENT_SESSION.get()
+            attributes = _LabelledDict(record.__dict__)
             if label is None:
-                record.session_id = NO_SESSION
-                record.voicelive_session_id = NO_SESSION
+                attributes["session_id"] = NO_SESSION
+                attributes["voicelive_session_id"] = NO_SESSION
             else:
-                record.session_id = label.local_id
-                record.voicelive_session_id = label.service_id() or NO_SESSION
+                attributes["session_id"] = label.local_id
+                attributes["voicelive_session_id"] = label.service_id() or NO_SESSION
+            record.__dict__ = attributes
             return record
 
         logging.setLogRecordFactory(factory)
