@@ -160,5 +160,6 @@ async def test_a_session_with_an_avatar_is_accepted_by_the_emulator() -> None:
             server = await emu.wait_for_session(timeout=5)
             updated = await server.wait_for_server_event("session.updated", timeout=5)
         assert updated["session"]["avatar"]["character"] == "lisa"
-        assert updated["session"]["avatar"]["ice_servers"] == []
+        stun = {"urls": [f"stun:127.0.0.1:{emu.stun.port}"]}  # the emulator's, on loopback
+        assert updated["session"]["avatar"]["ice_servers"] == [stun]
         assert "avatar" in updated["session"]["modalities"]

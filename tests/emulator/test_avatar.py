@@ -50,10 +50,12 @@ async def test_ice_servers_are_reported_with_the_avatar() -> None:
         updated = await _configure(conn, AVATAR)
         avatar = updated.session["avatar"]
         assert avatar["character"] == "lisa"
-        assert avatar["ice_servers"] == []  # loopback host candidates need no STUN/TURN
+        stun = [{"urls": [f"stun:127.0.0.1:{emu.stun.port}"]}]  # the emulator's own, loopback
+        assert [dict(s) for s in avatar["ice_servers"]] == stun
         await conn.session.update(session=m.RequestSession(instructions="Be brief."))
         updated = (await recv_until(conn, "session.updated"))[-1]
-        assert updated.session["avatar"]["ice_servers"] == []  # still there, with the avatar
+        # Still there, with the avatar.
+        assert [dict(s) for s in updated.session["avatar"]["ice_servers"]] == stun
         assert "ice_servers" not in str(await _no_avatar_view(emu))
 
 

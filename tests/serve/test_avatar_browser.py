@@ -4,9 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import socket
-import subprocess
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -19,6 +16,7 @@ pytest.importorskip("aiortc", reason="aiortc not installed: pip install -e '.[de
 from voiceagent import InputTranscription, SessionOptions
 from voiceagent.serve import Hooks
 from voiceagent.serve.settings import Choice
+from voiceagent.testing.netns import NamespaceUnavailable, only_loopback, run_in_loopback_namespace
 
 from .browser import CHROMIUM, console_errors, require_browser, speech_wav
 from .helpers import served
@@ -70,11 +68,6 @@ SELECTED_PAIR = """async () => {
 }"""
 
 
-def _only_loopback() -> bool:
-    """True inside a network namespace whose only interface is ``lo``."""
-    return [name for _, name in socket.if_nameindex()] == ["lo"]
-
-
 BROWSER_TEST = "test_the_avatar_plays_in_the_page_and_closes_with_the_tab"
 
 
@@ -83,23 +76,14 @@ def test_the_avatar_runs_in_a_network_namespace_with_loopback_only() -> None:
     127.0.0.1, so the avatar's ICE checks would target it. Every test here must stay on
     loopback: the browser test runs in a network namespace this test makes, whose only
     interface is ``lo``."""
-    if _only_loopback():
+    if only_loopback():
         pytest.skip("already inside a loopback-only network namespace: the browser test runs here")
     require_browser()
-    script = f"ip link set lo up && exec {sys.executable} -m pytest -q -p no:cacheprovider "
-    script += f"{__file__}::{BROWSER_TEST}"
+    argv = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider"]
     try:
-        done = subprocess.run(
-            ["unshare", "--net", "--", "sh", "-c", script],
-            capture_output=True,
-            text=True,
-            timeout=110,
-            env={**os.environ, "PYTHONDONTWRITEBYTECODE": "1"},
-        )
-    except FileNotFoundError:
-        pytest.skip("unshare (util-linux) is missing: the avatar browser test needs a namespace")
-    if "Operation not permitted" in done.stderr and "unshare" in done.stderr:
-        pytest.skip("no permission to make a network namespace (run as root): " + done.stderr)
+        done = run_in_loopback_namespace([*argv, f"{__file__}::{BROWSER_TEST}"], timeout=110)
+    except NamespaceUnavailable as exc:
+        pytest.skip(f"the avatar browser test needs a network namespace: {exc}")
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-2000:]
     assert "1 passed" in done.stdout, done.stdout[-4000:]
 
@@ -128,7 +112,7 @@ async def chromium_for_webrtc(microphone: Path) -> AsyncIterator[Any]:
 
 
 async def test_the_avatar_plays_in_the_page_and_closes_with_the_tab(tmp_path: Path) -> None:
-    if not _only_loopback():
+    if not only_loopback():
         pytest.skip(
             "runs inside a loopback-only network namespace, started by "
             "test_the_avatar_runs_in_a_network_namespace_with_loopback_only"
@@ -160,6 +144,10 @@ async def test_the_avatar_plays_in_the_page_and_closes_with_the_tab(tmp_path: Pa
         # Both ends on loopback (the namespace has no other interface).
         local, remote = await page.evaluate(SELECTED_PAIR)
         assert (local, remote) == ("127.0.0.1", "127.0.0.1")
+        # The page created its peer with the ICE servers session.updated reported: it asked
+        # the emulator's STUN server (127.0.0.1 UDP) for its address.
+        assert box.emulator.stun.requests, "the page never used the advertised ICE servers"
+        assert {host for host, _ in box.emulator.stun.requests} == {"127.0.0.1"}
         # The agent's voice arrives on the WebRTC audio track.
         await page.wait_for_function(
             f"({INBOUND_AUDIO_ENERGY})().then(e => e > 0.01)", timeout=30_000, polling=200

@@ -14,7 +14,7 @@ import pytest
 
 pytest.importorskip("aiortc", reason="aiortc not installed: pip install -e '.[dev]'")
 
-from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from aiortc import RTCConfiguration, RTCIceServer, RTCPeerConnection, RTCSessionDescription
 
 from voiceagent import SessionOptions
 from voiceagent.emulator.avatar import use_loopback_candidates
@@ -32,8 +32,12 @@ async def test_the_page_gets_ice_servers_and_its_offer_is_answered() -> None:
     async with served(hooks=AVATAR) as box, aiohttp.ClientSession() as http:
         page = Page(await open_page(box, http))
         announced = await page.until(of_type("avatar"))
-        assert announced["ice_servers"] == []
-        peer = RTCPeerConnection(RTCConfiguration(iceServers=announced["ice_servers"]))
+        # The emulator's loopback STUN server, relayed as the service's shape (urls[, username,
+        # credential]) for the page's RTCPeerConnection.
+        stun = [{"urls": [f"stun:127.0.0.1:{box.emulator.stun.port}"]}]
+        assert announced["ice_servers"] == stun
+        servers = [RTCIceServer(**s) for s in announced["ice_servers"]]
+        peer = RTCPeerConnection(RTCConfiguration(iceServers=servers))
         tracks: dict[str, Any] = {}
         peer.on("track", lambda track: tracks.__setitem__(track.kind, track))
         peer.addTransceiver("video", direction="recvonly")
@@ -81,5 +85,6 @@ async def test_serve_avatar_flag_gives_the_page_an_avatar() -> None:
         ws = await http.ws_connect(url + "ws", headers={"Origin": url.rstrip("/")})
         await ws.send_str(json.dumps({"type": "hello", "sample_rate": 24000}))
         announced = await Page(ws).until(of_type("avatar"), timeout=20)
-        assert announced["ice_servers"] == []
+        [server] = announced["ice_servers"]
+        assert [url.rsplit(":", 1)[0] for url in server["urls"]] == ["stun:127.0.0.1"]
         await ws.close()

@@ -1,12 +1,13 @@
 """The emulated avatar: ``avatar`` validation, ICE servers, and a real WebRTC peer (aiortc).
 
 As the service does, the emulator checks ``session.update``'s ``avatar``, reports the ICE servers
-in ``session.updated`` (none: the emulated avatar offers host candidates on 127.0.0.1 only, which
-need no STUN or TURN) and answers ``session.avatar.connect {client_sdp}`` with
-``session.avatar.connecting {server_sdp}``. The peer then streams a synthetic face whose mouth
-opens with the loudness of the agent's voice, and that voice on an audio track. The voice is the
-``response.audio.delta`` audio the session sends (it keeps going over the WebSocket too: whether
-the service still sends it with an avatar is unverified); a barge-in or a cancel empties it.
+in ``session.updated`` (the emulator's own STUN server on 127.0.0.1, ``stun.py``; the emulated
+avatar offers host candidates on 127.0.0.1 only) and answers ``session.avatar.connect
+{client_sdp}`` with ``session.avatar.connecting {server_sdp}``. The peer then streams a
+synthetic face whose mouth opens with the loudness of the agent's voice, and that voice on an
+audio track. The voice is the ``response.audio.delta`` audio the session sends (it keeps going
+over the WebSocket too: whether the service still sends it with an avatar is unverified); a
+barge-in or a cancel empties it.
 
 aiortc is optional (the ``avatar`` extra): without it ``session.avatar.connect`` gets an error
 saying how to install it.
@@ -29,6 +30,7 @@ from voiceagent.protocol.formats import OUTPUT_FORMATS
 from voiceagent.protocol.g711 import alaw_decode, ulaw_decode
 
 from .session_config import ConfigError
+from .settings import SessionSettings
 
 if TYPE_CHECKING:
     from aiortc import RTCPeerConnection
@@ -37,9 +39,12 @@ __all__ = ["AvatarLink", "check_avatar"]
 
 logger = logging.getLogger(__name__)
 
-ICE_SERVERS: list[dict[str, Any]] = []
-"""What ``session.updated`` reports as ``avatar.ice_servers``: no STUN/TURN, loopback only."""
-
+_WEBSOCKET_NOT_EMULATED = (
+    "output_protocol 'websocket' is not emulated: the service then streams the avatar as "
+    "response.video.delta events whose payload format the API reference does not document "
+    "(Microsoft's samples treat it as fragmented MP4, H.264 video with AAC audio). "
+    "Use output_protocol 'webrtc' (the default) with the emulator."
+)
 _AVATAR_KEYS = frozenset(
     {"type", "character", "style", "customized", "model", "video", "scene", "ice_servers"}
     | {"output_protocol", "output_audit_audio"}
@@ -89,11 +94,13 @@ def check_avatar(config: dict[str, Any]) -> None:
         if avatar.get(key) is not None and not isinstance(avatar[key], bool):
             _fail(f".{key}", f"avatar.{key} must be true or false.")
     protocol = avatar.get("output_protocol", "webrtc")
+    if protocol == "websocket":
+        _fail(".output_protocol", _WEBSOCKET_NOT_EMULATED)
     if protocol != "webrtc":
         _fail(
             ".output_protocol",
-            f"output_protocol {protocol!r} is not supported by the Voice Live emulator; "
-            "use 'webrtc'.",
+            f"Invalid output_protocol {protocol!r}; expected 'webrtc' (the default) or "
+            "'websocket'.",
         )
     if avatar.get("video") is not None:
         _check_video(avatar["video"])
@@ -138,6 +145,7 @@ def _check_video(video: Any) -> None:
 class _Session(Protocol):
     config: dict[str, Any]
     session_id: str
+    settings: SessionSettings
 
     async def send_event(self, event: dict[str, Any]) -> None: ...
 
@@ -172,7 +180,8 @@ class AvatarLink:
     def decorate(self, view: dict[str, Any]) -> None:
         """Add the ICE servers to a ``session.created``/``updated`` view with an avatar."""
         if isinstance(view.get("avatar"), dict):
-            view["avatar"]["ice_servers"] = [dict(s) for s in ICE_SERVERS]
+            servers = self._session.settings.ice_servers
+            view["avatar"]["ice_servers"] = [{**s, "urls": list(s["urls"])} for s in servers]
 
     def observe(self, event: dict[str, Any]) -> None:
         """Feed the agent's voice to the peer; a barge-in or cancel empties what is queued."""

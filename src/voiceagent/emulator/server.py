@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from collections.abc import Callable, Collection
 from types import TracebackType
@@ -19,6 +20,7 @@ from .response import SessionClosedError
 from .script import AgentScript, Reply
 from .session import EmulatedSession
 from .settings import DEFAULT_MAX_FRAME_BYTES, SessionSettings
+from .stun import StunServer
 from .timing import Timing
 from .voices import VOICES, espeak_available
 
@@ -166,6 +168,7 @@ class Emulator:
         self._session_waiters: list[asyncio.Future[None]] = []
         self._runner: web.AppRunner | None = None
         self._serving: set[asyncio.Task[None]] = set()
+        self._stun = StunServer()
 
     # -- public state --------------------------------------------------------------------------
 
@@ -189,6 +192,11 @@ class Emulator:
         if self._runner is None:
             raise RuntimeError("the emulator is not running")
         return f"http://{self.host}:{self.port}"
+
+    @property
+    def stun(self) -> StunServer:
+        """The loopback STUN server advertised in ``avatar.ice_servers`` (see ``stun.py``)."""
+        return self._stun
 
     @property
     def url(self) -> str:
@@ -275,6 +283,12 @@ class Emulator:
         server = site._server  # aiohttp offers no public accessor for the bound port
         if self.port == 0 and isinstance(server, asyncio.base_events.Server) and server.sockets:
             self.port = int(server.sockets[0].getsockname()[1])
+        try:
+            await self._stun.start()
+        except BaseException:
+            await runner.cleanup()
+            raise
+        self.settings = dataclasses.replace(self.settings, ice_servers=(self._stun.ice_server(),))
         self._runner = runner
         logger.info("Voice Live emulator listening on %s", self.endpoint)
         return self
@@ -291,6 +305,7 @@ class Emulator:
         if self._serving:
             await asyncio.wait(self._serving, timeout=2.0)
         await runner.cleanup()
+        self._stun.close()
         logger.info("Voice Live emulator stopped")
 
     async def __aenter__(self) -> Emulator:

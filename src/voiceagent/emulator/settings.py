@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from .timing import Timing
 
@@ -34,6 +35,8 @@ class SessionSettings:
             buzz), ``"espeak"`` or ``"synthetic"``.
         listen: Transcribe unscripted user speech with pocketsphinx: ``"auto"`` (when it is
             installed), ``"on"`` (required) or ``"off"``.
+        ice_servers: What ``session.updated`` reports as ``avatar.ice_servers`` (the emulator's
+            loopback STUN server once it started).
     """
 
     realtime: bool = True
@@ -49,3 +52,4 @@ class SessionSettings:
     invocations_url: str | None = None
     voice: str = "auto"
     listen: str = "auto"
+    ice_servers: tuple[dict[str, Any], ...] = ()

@@ -1,0 +1,115 @@
+"""A minimal STUN server on loopback: the ICE server the emulated avatar advertises.
+
+The service sends TURN servers with short-lived credentials in ``session.updated``'s
+``avatar.ice_servers``; the emulator sends one real, usable server instead: this STUN server on
+127.0.0.1 UDP. It answers Binding requests (RFC 5389) with the sender's address in
+``XOR-MAPPED-ADDRESS`` and ignores everything else, so a client that uses the advertised ICE
+servers gathers a server-reflexive candidate (on loopback, the same address as its host
+candidate) and the server counts its request. No credentials: a STUN Binding needs none.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import struct
+from typing import Any
+
+__all__ = ["StunServer"]
+
+logger = logging.getLogger(__name__)
+
+_COOKIE = 0x2112A442
+_BINDING_REQUEST = 0x0001
+_BINDING_RESPONSE = 0x0101
+_XOR_MAPPED_ADDRESS = 0x0020
+_SOFTWARE = 0x8022
+_SOFTWARE_NAME = b"voiceagent emulator"
+
+
+def binding_response(request: bytes, address: tuple[str, int]) -> bytes | None:
+    """The Binding success response to ``request`` from ``address``, or ``None`` to ignore it.
+
+    Only well-formed Binding requests (20-byte header, the magic cookie, a length that matches)
+    from IPv4 senders are answered.
+    """
+    if len(request) < 20:
+        return None
+    kind, length, cookie = struct.unpack_from("!HHI", request)
+    if kind != _BINDING_REQUEST or cookie != _COOKIE or length != len(request) - 20:
+        return None
+    try:
+        packed = bytes(int(part) for part in address[0].split("."))
+    except ValueError:
+        return None
+    if len(packed) != 4:
+        return None
+    transaction = request[8:20]
+    port = address[1] ^ (_COOKIE >> 16)
+    host = struct.unpack("!I", packed)[0] ^ _COOKIE
+    mapped = struct.pack("!HHBBHI", _XOR_MAPPED_ADDRESS, 8, 0, 1, port, host)
+    software = _SOFTWARE_NAME + b"\0" * (-len(_SOFTWARE_NAME) % 4)
+    software_attr = struct.pack("!HH", _SOFTWARE, len(_SOFTWARE_NAME)) + software
+    body = mapped + software_attr
+    return struct.pack("!HHI", _BINDING_RESPONSE, len(body), _COOKIE) + transaction + body
+
+
+class _Protocol(asyncio.DatagramProtocol):
+    def __init__(self, server: StunServer) -> None:
+        self._server = server
+        self._transport: Any = None  # the loop's datagram transport (sendto)
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self._transport = transport
+
+    def datagram_received(self, data: bytes, addr: Any) -> None:
+        answer = binding_response(data, (str(addr[0]), int(addr[1])))
+        if answer is None or self._transport is None:
+            return
+        self._server.requests.append((str(addr[0]), int(addr[1])))
+        self._transport.sendto(answer, addr)
+
+
+class StunServer:
+    """A STUN Binding server on ``127.0.0.1`` (UDP, a free port).
+
+    Attributes:
+        requests: The ``(host, port)`` of every Binding request answered, oldest first
+            (observation for tests: a client that used the advertised ICE servers shows here).
+    """
+
+    def __init__(self) -> None:
+        self.requests: list[tuple[str, int]] = []
+        self._transport: asyncio.BaseTransport | None = None
+        self.port = 0
+        """The UDP port bound (0 until :meth:`start`)."""
+
+    @property
+    def url(self) -> str:
+        """``stun:127.0.0.1:<port>``, as an ICE server's ``urls`` entry."""
+        if self._transport is None:
+            raise RuntimeError("the STUN server is not running")
+        return f"stun:127.0.0.1:{self.port}"
+
+    def ice_server(self) -> dict[str, Any]:
+        """This server in the shape of ``avatar.ice_servers`` entries (``{"urls": [...]}``)."""
+        return {"urls": [self.url]}
+
+    async def start(self) -> StunServer:
+        """Bind 127.0.0.1 on a free UDP port; returns ``self``."""
+        if self._transport is not None:
+            return self
+        loop = asyncio.get_running_loop()
+        transport, _ = await loop.create_datagram_endpoint(
+            lambda: _Protocol(self), local_addr=("127.0.0.1", 0)
+        )
+        self._transport = transport
+        self.port = int(transport.get_extra_info("sockname")[1])
+        logger.debug("STUN server listening on 127.0.0.1:%d (UDP)", self.port)
+        return self
+
+    def close(self) -> None:
+        """Stop answering. Safe to call twice."""
+        transport, self._transport = self._transport, None
+        if transport is not None:
+            transport.close()
