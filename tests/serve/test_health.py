@@ -78,16 +78,19 @@ async def test_the_operator_token_guards_sessions_and_metrics_but_not_the_probes
 
 async def test_the_loop_monitor_sees_a_blocked_loop_and_measures_its_lag() -> None:
     monitor = LoopMonitor(interval_s=0.01, unresponsive_after_s=0.05)
-    beat = asyncio.Event()
-    monitor.listeners.append(lambda _lag: beat.set())
+    lags: asyncio.Queue[float] = asyncio.Queue()
+    monitor.listeners.append(lags.put_nowait)
     monitor.start()
     try:
-        await asyncio.wait_for(beat.wait(), 5)
+        await asyncio.wait_for(lags.get(), 5)
         assert monitor.responsive()
         time.sleep(0.2)  # noqa: ASYNC251 - the blocked loop is what is tested
-        assert not monitor.responsive()
-        beat.clear()
-        await asyncio.wait_for(beat.wait(), 5)  # the loop runs again: so does the monitor
-        assert monitor.responsive()
+        assert not monitor.responsive()  # no wake-up for too long
+        lag = await asyncio.wait_for(lags.get(), 5)  # the loop runs again: so does the monitor
+        assert lag >= 0.1
+        assert not monitor.responsive()  # the wake-up ran that late: still blocked, as seen
+        while await asyncio.wait_for(lags.get(), 5) >= 0.05:
+            pass
+        assert monitor.responsive()  # a wake-up on time again
     finally:
         await monitor.stop()

@@ -1,8 +1,12 @@
 """Operator routes: ``/healthz`` (alive), ``/readyz`` (taking conversations), ``/sessions``.
 
 ``/healthz`` and ``/readyz`` answer anyone: probes and load balancers cannot send a secret, and
-they tell only "up"/"ready". ``/sessions`` (and ``/metrics``, see :mod:`.metrics`) need the
-operator token when one is set; :func:`operator_allowed` is the shared check.
+they tell only "up"/"ready" (a status word and the loop's lag, nothing about a conversation).
+``/sessions`` (and ``/metrics``, see :mod:`.metrics`) need the operator token when one is set.
+
+The answers are decided here, once, by framework-free functions (:func:`health_answer`,
+:func:`readiness_answer`, :func:`operator_allowed`): the aiohttp routes below and
+:class:`~voiceagent.serve.ASGIVoiceApp` both call them.
 """
 
 from __future__ import annotations
@@ -12,12 +16,20 @@ import contextlib
 import hmac
 import time
 from collections.abc import Callable
+from typing import Any
 
 from aiohttp import web
 
 from .registry import SessionRegistry
 
-__all__ = ["LoopMonitor", "add_health_routes", "operator_allowed"]
+__all__ = [
+    "OPERATOR_REFUSAL",
+    "LoopMonitor",
+    "add_health_routes",
+    "health_answer",
+    "operator_allowed",
+    "readiness_answer",
+]
 
 UNRESPONSIVE_AFTER_S = 5.0
 """``/healthz`` fails when the loop monitor has not run for this long (a blocked loop)."""
@@ -56,8 +68,15 @@ class LoopMonitor:
             self._task = None
 
     def responsive(self) -> bool:
-        """False when the monitor has not woken up for ``unresponsive_after_s``."""
-        return time.monotonic() - self.last_beat < self.unresponsive_after_s + self.interval_s
+        """False when the loop was blocked for ``unresponsive_after_s`` (and not yet back).
+
+        That is: no wake-up for that long, or the last wake-up ran that late and none has run
+        on time since. Both, because which runs first once a blocked loop is free again, a
+        probe's handler or this monitor, depends on the server: either way the probe that
+        waited through the block gets 503.
+        """
+        late = time.monotonic() - self.last_beat >= self.unresponsive_after_s + self.interval_s
+        return not late and self.last_lag_s < self.unresponsive_after_s
 
     async def _run(self) -> None:
         while True:
@@ -70,21 +89,44 @@ class LoopMonitor:
                 listener(self.last_lag_s)
 
 
-def operator_allowed(request: web.Request, token: str | None) -> bool:
-    """Whether ``request`` carries ``Authorization: Bearer <token>`` (always True without one)."""
+Answer = tuple[int, dict[str, Any]]
+"""An HTTP status and the JSON body to send with it."""
+
+
+def health_answer(monitor: LoopMonitor) -> Answer:
+    """``/healthz``: 200 while the event loop runs, 503 once it has been blocked too long."""
+    if not monitor.responsive():
+        return 503, {"status": "event loop unresponsive"}
+    return 200, {"status": "ok", "loop_lag_s": round(monitor.last_lag_s, 4)}
+
+
+def readiness_answer(registry: SessionRegistry) -> Answer:
+    """``/readyz``: 200 when a new conversation would be admitted, else 503 (draining, full)."""
+    if registry.draining:
+        return 503, {"status": "draining"}
+    if not registry.ready:
+        return 503, {"status": "full"}
+    return 200, {"status": "ready"}
+
+
+def operator_allowed(authorization: str | None, token: str | None) -> bool:
+    """Whether an ``Authorization`` header is ``Bearer <token>`` (always True without a token)."""
     if token is None:
         return True
-    given = request.headers.get("Authorization", "")
+    given = authorization or ""
     return hmac.compare_digest(given.encode(), f"Bearer {token}".encode())
 
 
+OPERATOR_REFUSAL = (
+    "operator route: send 'Authorization: Bearer <operator token>' "
+    "(the server's --operator-token / VOICEAGENT_OPERATOR_TOKEN)\n"
+)
+"""The body of the 401 for a missing or wrong operator token (it never says what the token is)."""
+
+
 def refuse_operator() -> web.HTTPUnauthorized:
-    """The 401 for a missing or wrong operator token (never says what the token is)."""
-    return web.HTTPUnauthorized(
-        text="operator route: send 'Authorization: Bearer <operator token>' "
-        "(the server's --operator-token / VOICEAGENT_OPERATOR_TOKEN)\n",
-        headers={"WWW-Authenticate": "Bearer"},
-    )
+    """The aiohttp 401 for a missing or wrong operator token."""
+    return web.HTTPUnauthorized(text=OPERATOR_REFUSAL, headers={"WWW-Authenticate": "Bearer"})
 
 
 _MONITOR: web.AppKey[LoopMonitor] = web.AppKey("voiceagent_loop_monitor", LoopMonitor)
@@ -121,19 +163,15 @@ def add_health_routes(
     monitor = loop_monitor(app)
 
     async def healthz(_request: web.Request) -> web.Response:
-        if not monitor.responsive():
-            return web.json_response({"status": "event loop unresponsive"}, status=503)
-        return web.json_response({"status": "ok", "loop_lag_s": round(monitor.last_lag_s, 4)})
+        status, body = health_answer(monitor)
+        return web.json_response(body, status=status)
 
     async def readyz(_request: web.Request) -> web.Response:
-        if registry.draining:
-            return web.json_response({"status": "draining"}, status=503)
-        if not registry.ready:
-            return web.json_response({"status": "full"}, status=503)
-        return web.json_response({"status": "ready"})
+        status, body = readiness_answer(registry)
+        return web.json_response(body, status=status)
 
     async def sessions(request: web.Request) -> web.Response:
-        if not operator_allowed(request, operator_token):
+        if not operator_allowed(request.headers.get("Authorization"), operator_token):
             raise refuse_operator()
         return web.json_response(registry.snapshot())
 

@@ -17,7 +17,7 @@ from ..events import field_of
 from .health import loop_monitor, operator_allowed, refuse_operator
 from .registry import Conversation, SessionRegistry
 
-__all__ = ["ServeMetrics", "add_metrics_route"]
+__all__ = ["METRICS_MISSING", "ServeMetrics", "add_metrics_route", "serve_metrics"]
 
 _LATENCY_BUCKETS = (0.05, 0.1, 0.2, 0.3, 0.5, 0.75, 1.0, 1.5, 2.0, 3.0, 5.0, 10.0)
 _LAG_BUCKETS = (0.001, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0)
@@ -141,26 +141,34 @@ class ServeMetrics:
         return generate_latest(self.collectors), CONTENT_TYPE_LATEST
 
 
+METRICS_MISSING = "metrics need prometheus-client: pip install 'voiceagent[serve]'\n"
+"""The body of the 501 ``/metrics`` answers when ``prometheus-client`` is not installed."""
+
+
+def serve_metrics(registry: SessionRegistry) -> ServeMetrics | None:
+    """The collectors fed by ``registry``; None when ``prometheus-client`` is missing."""
+    try:
+        return ServeMetrics(registry)
+    except ImportError:
+        return None
+
+
 def add_metrics_route(
     app: web.Application, registry: SessionRegistry, *, operator_token: str | None = None
 ) -> ServeMetrics | None:
     """Add ``GET /metrics``; None (and a 501 route) when ``prometheus-client`` is missing."""
-    try:
-        metrics = ServeMetrics(registry)
-    except ImportError:
+    metrics = serve_metrics(registry)
+    if metrics is None:
 
         async def missing(_request: web.Request) -> web.Response:
-            return web.Response(
-                status=501,
-                text="metrics need prometheus-client: pip install 'voiceagent[serve]'\n",
-            )
+            return web.Response(status=501, text=METRICS_MISSING)
 
         app.router.add_get("/metrics", missing)
         return None
     loop_monitor(app).listeners.append(metrics.loop_lag.observe)
 
     async def scrape(request: web.Request) -> web.Response:
-        if not operator_allowed(request, operator_token):
+        if not operator_allowed(request.headers.get("Authorization"), operator_token):
             raise refuse_operator()
         body, content_type = metrics.render()
         response = web.Response(body=body)
