@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from voiceagent.audio import decode_pcm16
 from voiceagent.audio.codec import InputEncoder, OutputDecoder, wire_sample_rate
 from voiceagent.audio.format import AudioFormat
 from voiceagent.protocol.g711 import alaw_decode, alaw_encode, ulaw_decode, ulaw_encode
@@ -51,3 +52,12 @@ def test_input_encoder_resamples_and_encodes() -> None:
     peak_hz = np.argmax(spectrum) * 8000 / 6000
     assert abs(peak_hz - 440) < 5
     assert OutputDecoder("pcm16").decode(b"\x01\x02") == b"\x01\x02"
+
+
+def test_decode_pcm16_decodes_g711_passes_pcm16_and_names_what_it_accepts() -> None:
+    pcm = bytes(range(0, 200, 2)) * 2  # small positive samples
+    assert decode_pcm16(pcm, "pcm16") is pcm
+    assert decode_pcm16(ulaw_encode(pcm), "g711_ulaw") == ulaw_decode(ulaw_encode(pcm))
+    assert decode_pcm16(alaw_encode(pcm), "g711_alaw") == alaw_decode(alaw_encode(pcm))
+    with pytest.raises(ValueError, match="pcm16, g711_ulaw or g711_alaw"):
+        decode_pcm16(b"\x00", "opus")  # type: ignore[arg-type]

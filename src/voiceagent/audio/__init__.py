@@ -24,6 +24,7 @@ from .format import AudioFormat
 
 if TYPE_CHECKING:
     from .clock import BlockClock, OutputBlock, PacedOutput
+    from .codec import decode_pcm16
     from .devices import DeviceInfo, list_devices
     from .echo_gate import EchoGate
     from .local_vad import LocalInterruption, SileroVad, VoiceDetector
@@ -52,6 +53,7 @@ __all__ = [
     "SoundDeviceAudio",
     "VoiceDetector",
     "WavAudio",
+    "decode_pcm16",
     "list_devices",
     "native_format_of",
     "wait_until_ready",
@@ -61,6 +63,7 @@ _LAZY = {
     "BlockClock": "clock",
     "OutputBlock": "clock",
     "PacedOutput": "clock",
+    "decode_pcm16": "codec",
     "EchoGate": "echo_gate",
     "LocalInterruption": "local_vad",
     "SileroVad": "local_vad",

@@ -15,14 +15,37 @@ makes both converters pass everything through (no decode, no resample, no encode
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 from ..protocol.formats import OUTPUT_SAMPLE_RATES, wire_bytes_per_sample
 
 if TYPE_CHECKING:
+    from .format import WireEncoding
     from .resample import Resampler
 
-__all__ = ["InputEncoder", "OutputDecoder", "wire_sample_rate"]
+__all__ = ["InputEncoder", "OutputDecoder", "decode_pcm16", "wire_sample_rate"]
+
+
+def decode_pcm16(data: bytes, encoding: WireEncoding) -> bytes:
+    """Audio of ``encoding`` (an :class:`~voiceagent.audio.AudioFormat`'s) as PCM16 little-endian.
+
+    For whoever looks at a native format backend's audio (a level meter, a recording): G.711
+    u-law/A-law is decoded (one byte becomes one sample), PCM16 is returned as it is.
+
+    Raises:
+        ValueError: ``encoding`` is none of ``pcm16``, ``g711_ulaw``, ``g711_alaw``.
+    """
+    if encoding == "pcm16":
+        return data
+    if encoding == "g711_ulaw":
+        from ..protocol.g711 import ulaw_decode
+
+        return ulaw_decode(data)
+    if encoding == "g711_alaw":
+        from ..protocol.g711 import alaw_decode
+
+        return alaw_decode(data)
+    raise ValueError(f"unknown encoding {encoding!r}; expected pcm16, g711_ulaw or g711_alaw")
 
 
 def wire_sample_rate(output_audio_format: str) -> int:
@@ -51,17 +74,9 @@ class OutputDecoder:
 
     def decode(self, data: bytes) -> bytes:
         """Decode one delta."""
-        if self.native:
-            return data
-        if self.format == "g711_ulaw":
-            from ..protocol.g711 import ulaw_decode
-
-            return ulaw_decode(data)
-        if self.format == "g711_alaw":
-            from ..protocol.g711 import alaw_decode
-
-            return alaw_decode(data)
-        return data
+        if self.native or self.format not in ("g711_ulaw", "g711_alaw"):
+            return data  # PCM16 at any rate is played as it comes
+        return decode_pcm16(data, cast("WireEncoding", self.format))
 
 
 class InputEncoder:
