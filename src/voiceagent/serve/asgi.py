@@ -7,17 +7,32 @@ Admission goes through a :class:`~voiceagent.serve.SessionRegistry` (pass the on
 channels share): past its limit, or while draining, the upgrade is refused before any Voice Live
 connection, with HTTP 503 when the server offers the ``websocket.http.response`` extension, else
 by accepting and closing at once with code 4429.
+
+The operator's routes are the aiohttp app's, decided by the same functions (:mod:`.health`,
+:mod:`.metrics`): ``/healthz`` and ``/readyz`` open to probes, ``/sessions`` and ``/metrics``
+behind the operator token when one is given. :meth:`ASGIVoiceApp.drain` drains; an ASGI app
+owns no signals, so ``lifespan.shutdown`` (when the server sends it to this app) drains too.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from ..bridges.web import ASSET_NAMES, read_asset
 from .conversation import SessionMaker, hold_conversation
+from .drain import DEFAULT_DRAIN_TIMEOUT_S, Drain
+from .health import (
+    OPERATOR_REFUSAL,
+    LoopMonitor,
+    health_answer,
+    operator_allowed,
+    readiness_answer,
+)
+from .metrics import METRICS_MISSING, serve_metrics
 from .origin import origin_allowed
 from .registry import TOO_MANY_SESSIONS, SessionRegistry
 from .settings import Hooks, ServeLimits, maybe_await
@@ -62,7 +77,9 @@ class _ASGISocket:
 
 
 class ASGIVoiceApp:
-    """An ASGI app: ``GET /`` (and the page's files) and ``/ws`` (a conversation per socket).
+    """An ASGI app: the page, ``/ws`` (a conversation per socket) and the operator's routes.
+
+    ``GET /`` and the page's files; ``/healthz``, ``/readyz``, ``/sessions``, ``/metrics``.
 
     Args:
         maker: Builds each tab's session (a :class:`~voiceagent.SessionFactory`).
@@ -70,6 +87,10 @@ class ASGIVoiceApp:
         limits: See :class:`~voiceagent.serve.ServeLimits`.
         registry: Admits every conversation, shared with your other channels (default: a new
             one from ``limits``, closed by :meth:`aclose`).
+        operator_token: Bearer token ``/sessions`` and ``/metrics`` require (None: open, fine
+            on loopback only). ``/healthz`` and ``/readyz`` never need it.
+        drain_timeout_s: How long :meth:`drain` (and ``lifespan.shutdown``) lets live
+            conversations go on before closing them.
     """
 
     def __init__(
@@ -79,7 +100,11 @@ class ASGIVoiceApp:
         hooks: Hooks | None = None,
         limits: ServeLimits | None = None,
         registry: SessionRegistry | None = None,
+        operator_token: str | None = None,
+        drain_timeout_s: float = DEFAULT_DRAIN_TIMEOUT_S,
     ) -> None:
+        if drain_timeout_s < 0:
+            raise ValueError(f"drain_timeout_s must be 0 or more seconds, got {drain_timeout_s}")
         self.maker = maker
         self.hooks = hooks or Hooks()
         self.limits = limits or ServeLimits()
@@ -88,22 +113,99 @@ class ASGIVoiceApp:
             self.limits.max_conversations, max_duration_s=self.limits.max_conversation_s
         )
         self.conversations: set[asyncio.Task[Any]] = set()
+        self.drain_timeout_s = drain_timeout_s
+        self.monitor = LoopMonitor()
+        self.metrics = serve_metrics(self.registry)
+        if self.metrics is not None:
+            self.monitor.listeners.append(self.metrics.loop_lag.observe)
+        self._operator_token = operator_token
+        self._drain: asyncio.Future[bool] | None = None
+
+    def __repr__(self) -> str:  # never the operator token
+        return f"<ASGIVoiceApp live={len(self.registry.live)} draining={self.registry.draining}>"
+
+    async def drain(self, timeout_s: float | None = None) -> bool:
+        """Drain: readiness off and new conversations refused at once; live ones go on.
+
+        Waits until every live conversation of the registry (every channel sharing it) has
+        ended, or ``timeout_s`` (default ``drain_timeout_s``) has passed; then closes those
+        left, each telling the service what its user heard, and waits for their sockets to
+        close. Safe to call twice (the second call waits for the first).
+
+        Returns:
+            True when every conversation ended by itself.
+        """
+        if self._drain is None:
+            timeout = self.drain_timeout_s if timeout_s is None else timeout_s
+            self._drain = asyncio.ensure_future(self._run_drain(Drain(self.registry, timeout)))
+        return await asyncio.shield(self._drain)
+
+    async def _run_drain(self, drain: Drain) -> bool:
+        drain.begin()
+        finished = await drain.run()
+        if self.conversations:  # their sockets' close frames, after the sessions closed
+            await asyncio.wait(set(self.conversations), timeout=15)
+        return finished
 
     async def aclose(self) -> None:
-        """Stop the registry's watchdog if this app made the registry (call at shutdown)."""
+        """Stop the loop monitor, and the registry's watchdog if this app made the registry."""
+        await self.monitor.stop()
         if self._owns_registry:
             await self.registry.aclose()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        """Handle one ASGI connection (``http`` or ``websocket``)."""
+        """Handle one ASGI connection (``http``, ``websocket`` or ``lifespan``)."""
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        self.monitor.start()  # without lifespan (mounted, or lifespan off): on first use
         name = str(scope.get("path", "/")).removeprefix(str(scope.get("root_path", "")))
         name = name.lstrip("/")
         if scope["type"] == "http":
-            await self._file(name or "index.html", send)
+            if name in _OPERATOR_ROUTES:
+                await self._operator(name, scope, send)
+            else:
+                await self._file(name or "index.html", send)
         elif scope["type"] == "websocket" and name == "ws":
             await self._socket(scope, receive, send)
         elif scope["type"] == "websocket":
             await send({"type": "websocket.close", "code": 1008})
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            event = await receive()
+            if event["type"] == "lifespan.startup":
+                self.monitor.start()
+                await send({"type": "lifespan.startup.complete"})
+            elif event["type"] == "lifespan.shutdown":
+                try:
+                    await self.drain()
+                    await self.aclose()
+                except Exception as exc:
+                    log.exception("the voice app's shutdown failed")
+                    message = f"the voice app's drain failed: {type(exc).__name__}"
+                    await send({"type": "lifespan.shutdown.failed", "message": message})
+                    return
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    async def _operator(self, name: str, scope: Scope, send: Send) -> None:
+        if name == "healthz":
+            await _respond_json(send, *health_answer(self.monitor))
+            return
+        if name == "readyz":
+            await _respond_json(send, *readiness_answer(self.registry))
+            return
+        if not operator_allowed(_header(scope, b"authorization"), self._operator_token):
+            extra = [(b"www-authenticate", b"Bearer")]
+            await _respond(send, 401, OPERATOR_REFUSAL.encode(), "text/plain", extra)
+        elif name == "sessions":
+            await _respond_json(send, 200, self.registry.snapshot())
+        elif self.metrics is None:
+            await _respond(send, 501, METRICS_MISSING.encode(), "text/plain")
+        else:
+            body, content_type = self.metrics.render()
+            await _respond(send, 200, body, content_type)
 
     async def _file(self, name: str, send: Send) -> None:
         if name not in ASSET_NAMES:
@@ -153,6 +255,7 @@ class ASGIVoiceApp:
             self.registry.release(conversation)
 
 
+_OPERATOR_ROUTES = frozenset({"healthz", "readyz", "sessions", "metrics"})
 _BUSY = b"too many conversations at once (or the server is draining); try later\n"
 
 
@@ -172,15 +275,34 @@ async def _refuse_busy(scope: Scope, send: Send) -> None:
     await send({"type": "websocket.close", "code": TOO_MANY_SESSIONS, "reason": "too many"})
 
 
-async def _respond(send: Send, status: int, body: bytes, content_type: str) -> None:
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers") or ():
+        if bytes(key).lower() == name:
+            return bytes(value).decode("latin-1")
+    return None
+
+
+async def _respond_json(send: Send, status: int, body: dict[str, Any]) -> None:
+    await _respond(send, status, json.dumps(body).encode(), "application/json")
+
+
+async def _respond(
+    send: Send,
+    status: int,
+    body: bytes,
+    content_type: str,
+    extra: list[tuple[bytes, bytes]] | None = None,
+) -> None:
     await send(
         {
             "type": "http.response.start",
             "status": status,
             "headers": [
                 (b"content-type", content_type.encode()),
+                (b"content-length", str(len(body)).encode()),
                 (b"cache-control", b"no-cache"),
                 (b"x-content-type-options", b"nosniff"),
+                *(extra or []),
             ],
         }
     )

@@ -3,6 +3,9 @@
 Draining turns readiness off at once and refuses new conversations; live ones go on until they
 end or ``timeout_s`` passes. Then each is closed, telling the service what its user heard (the
 session's ``aclose``), so a rolling deploy never cuts a call that could finish.
+
+Signals are one way to start it (``voiceagent serve``); :meth:`Drain.begin` is another (an ASGI
+app's ``lifespan.shutdown`` or ``ASGIVoiceApp.drain``, where the server owns the signals).
 """
 
 from __future__ import annotations
@@ -16,12 +19,15 @@ from collections.abc import Awaitable, Callable
 
 from .registry import SessionRegistry
 
-__all__ = ["DEFAULT_DRAIN_TIMEOUT_S", "Drain"]
+__all__ = ["DEFAULT_DRAIN_TIMEOUT_S", "SHUTTING_DOWN", "Drain"]
 
 log = logging.getLogger("voiceagent.serve")
 
 DEFAULT_DRAIN_TIMEOUT_S = 3600.0
 """Long enough for a phone call; Kubernetes' terminationGracePeriodSeconds must exceed it."""
+
+SHUTTING_DOWN = "the server is shutting down"
+"""The reason a conversation closed at the drain's timeout ends with."""
 
 _WIND_DOWN_S = 15.0  # after the sessions are closed, for the channels to say goodbye
 
@@ -62,17 +68,29 @@ class Drain:
             with contextlib.suppress(NotImplementedError, RuntimeError):
                 loop.add_signal_handler(sig, self.signal)
 
+    def begin(self, note: str = "") -> bool:
+        """Start draining now: readiness off at once, new conversations refused.
+
+        Args:
+            note: Appended to the notice (e.g. how to cut the drain short).
+
+        Returns:
+            False when the drain had already begun (nothing changes then).
+        """
+        if self.requested.is_set():
+            return False
+        self.requested_at = time.monotonic()
+        self.registry.start_drain()  # readiness off before anything else
+        self.requested.set()
+        self._say(
+            f"draining: {len(self.registry.live)} conversation(s) live, refusing new ones "
+            f"(up to {self.timeout_s:g} s{note})"
+        )
+        return True
+
     def signal(self) -> None:
         """A shutdown signal: the first drains, the next closes everything now."""
-        if not self.requested.is_set():
-            self.requested_at = time.monotonic()
-            self.registry.start_drain()  # readiness off before anything else
-            self.requested.set()
-            self._say(
-                f"draining: {len(self.registry.live)} conversation(s) live, refusing new ones "
-                f"(up to {self.timeout_s:g} s; a second signal closes them now)"
-            )
-        else:
+        if not self.begin("; a second signal closes them now"):
             self._say("second shutdown signal: closing every conversation now")
             self.forced.set()
 
@@ -95,6 +113,8 @@ class Drain:
         empty.cancel()
         if not finished:
             self._say(f"closing {len(self.registry.live)} conversation(s) still live")
+            for conversation in self.registry.live:  # what the page or caller is told
+                conversation.end_reason = conversation.end_reason or SHUTTING_DOWN
             await self.registry.close_all()
             if close_all is not None:
                 await close_all()
