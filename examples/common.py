@@ -1,5 +1,7 @@
 """What the examples share: where to connect, who "speaks" offline, and stopping after a reply.
 
+(``talk_like_a_page`` is the browser of the web examples, offline.)
+
 Every example runs two ways:
 
     python examples/basic_agent.py              # Azure: VOICELIVE_ENDPOINT, AGENT_NAME, ... and
@@ -13,6 +15,7 @@ Only the public API is used, as in your app. Copy this file next to an example t
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import sys
 from collections.abc import AsyncIterator
@@ -132,3 +135,41 @@ def show_turns(session: VoiceAgentSession) -> None:
     def _show(turn: Any) -> None:
         mark = " [interrupted]" if turn.interrupted else ""
         print(f"{turn.role}: {turn.text.strip()}{mark}", flush=True)
+
+
+async def talk_like_a_page(base: str, emulator: Emulator) -> None:
+    """What the voice page does, offline: log in, open its socket, speak, print the captions.
+
+    ``base`` is the app's URL; its ``/login`` sets the cookie and the page is at ``/voice/``
+    (the web examples). The agent's audio is reported as played the moment it arrives.
+    """
+    from aiohttp import ClientSession, CookieJar
+
+    async with ClientSession(cookie_jar=CookieJar(unsafe=True)) as http:  # cookies for an IP
+        await http.get(base + "login")  # keeps the session cookie
+        origin = base.rstrip("/")
+        async with http.ws_connect(base + "voice/ws", headers={"Origin": origin}) as ws:
+            await ws.send_str(json.dumps({"type": "hello", "sample_rate": 24000}))
+            emulator.script.user_says("What is the weather like in Paris?")
+            speech = speech_like(1.5)  # the emulator "hears" the line queued above
+            item, played, seq, received = None, {}, 0, 0
+            async for msg in ws:
+                if msg.type.name == "BINARY":  # the agent's audio, for the item announced
+                    played[item] = played.get(item, 0) + len(msg.data) // 2
+                    received += len(msg.data) // 2  # since the last clear
+                    report = {"seq": seq, "frames": played, "received": received, "idle": True}
+                    await ws.send_str(json.dumps({"type": "played", **report}))
+                    continue
+                message = json.loads(msg.data)
+                if message["type"] == "audio":
+                    item = message["item_id"]
+                if message["type"] == "clear":  # barge-in: drop what is queued, say so
+                    seq, received = message["seq"], 0
+                    await ws.send_str(json.dumps({"type": "cleared", "seq": seq, "frames": played}))
+                if message == {"type": "state", "state": "listening"}:
+                    for i in range(0, len(speech), 4800):  # 100 ms frames, PCM16 24 kHz
+                        await ws.send_bytes(speech[i : i + 4800])
+                if message["type"] == "caption" and message["final"]:
+                    print(f"caption ({message['role']}): {message['text']}", flush=True)
+                    if message["role"] == "assistant":
+                        break

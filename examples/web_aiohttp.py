@@ -13,14 +13,13 @@ login in your app), ``choose`` could pick the agent per user, ``observe`` logs e
 from __future__ import annotations
 
 import asyncio
-import json
-import math
 import os
 import secrets
 import sys
 from typing import Any
 
-from aiohttp import ClientSession, CookieJar, web
+from aiohttp import web
+from common import talk_like_a_page  # the browser, offline: what the page says on its socket
 
 from voiceagent import AgentConfig, SessionFactory
 from voiceagent.emulator import AgentScript, Emulator
@@ -54,50 +53,6 @@ def build_app(factory: SessionFactory) -> web.Application:
         app, factory, prefix="/voice", hooks=Hooks(authorize=authorize, observe=observe)
     )
     return app
-
-
-def voice_like_pcm(seconds: float) -> bytes:
-    """A voiced sound (a 140 Hz buzz with harmonics, PCM16 24 kHz), then 1 s of silence."""
-    samples = bytearray()
-    for n in range(int(24000 * seconds)):
-        t = n / 24000
-        value = sum(math.sin(2 * math.pi * 140 * k * t) / k for k in range(1, 6))
-        samples += int(6000 * value).to_bytes(2, "little", signed=True)
-    return bytes(samples) + bytes(48000)
-
-
-async def talk_like_a_page(base: str, emulator: Emulator) -> None:
-    """What the page does, in a few lines: log in, open the socket, speak, read captions."""
-    async with ClientSession(cookie_jar=CookieJar(unsafe=True)) as http:  # cookies for an IP
-        await http.get(base + "login")  # keeps the session cookie
-        origin = base.rstrip("/")
-        async with http.ws_connect(base + "voice/ws", headers={"Origin": origin}) as ws:
-            await ws.send_str(json.dumps({"type": "hello", "sample_rate": 24000}))
-            emulator.script.user_says("What is the weather like in Paris?")
-            speech = voice_like_pcm(1.5)  # the emulator "hears" the line queued above
-            item, played, seq, received = None, {}, 0, 0
-            async for msg in ws:
-                if msg.type.name == "BINARY":  # the agent's audio, for the item announced
-                    # a page plays it and reports what its speaker output; this script
-                    # pretends each frame was played as it came
-                    played[item] = played.get(item, 0) + len(msg.data) // 2
-                    received += len(msg.data) // 2  # since the last clear
-                    report = {"seq": seq, "frames": played, "received": received, "idle": True}
-                    await ws.send_str(json.dumps({"type": "played", **report}))
-                    continue
-                message = json.loads(msg.data)
-                if message["type"] == "audio":
-                    item = message["item_id"]
-                if message["type"] == "clear":  # barge-in: drop what is queued, say so
-                    seq, received = message["seq"], 0
-                    await ws.send_str(json.dumps({"type": "cleared", "seq": seq, "frames": played}))
-                if message == {"type": "state", "state": "listening"}:
-                    for i in range(0, len(speech), 4800):  # 100 ms frames, PCM16 24 kHz
-                        await ws.send_bytes(speech[i : i + 4800])
-                if message["type"] == "caption" and message["final"]:
-                    print(f"caption ({message['role']}): {message['text']}")
-                    if message["role"] == "assistant":
-                        break
 
 
 async def offline() -> None:

@@ -24,8 +24,8 @@ from typing import Any
 
 import uvicorn
 from asgiref.wsgi import WsgiToAsgi
+from common import talk_like_a_page  # the browser, offline: what the page says on its socket
 from flask import Flask, redirect
-from web_aiohttp import talk_like_a_page  # the same few lines a page speaks
 
 from voiceagent import AgentConfig, SessionFactory
 from voiceagent.emulator import AgentScript, Emulator

@@ -129,6 +129,23 @@ def test_examples_use_only_public_names() -> None:
                     assert alias.name in public[node.module], (path.name, alias.name)
 
 
+def test_no_example_imports_another_example() -> None:
+    """Each example reads on its own: what they share is in common.py, nothing else."""
+    import ast
+
+    others = {p.stem for p in EXAMPLES.glob("*.py")} - {"common"}
+    for path in EXAMPLES.glob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text())):
+            names = (
+                [node.module or ""]
+                if isinstance(node, ast.ImportFrom)
+                else [a.name for a in node.names]
+                if isinstance(node, ast.Import)
+                else []
+            )
+            assert not others & {n.split(".")[0] for n in names}, (path.name, names)
+
+
 def test_the_testing_example_works_in_a_new_project(tmp_path: Path) -> None:
     """Copied alone into a project with no pytest configuration (pytest-asyncio strict mode)."""
     (tmp_path / "test_my_voice_app.py").write_text((EXAMPLES / "test_my_voice_app.py").read_text())
