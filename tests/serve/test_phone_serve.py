@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import base64
+import os
 import re
 import signal
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -24,7 +27,8 @@ GREETING = "Hi."
 @asynccontextmanager
 async def serve(*args: str, **env: str) -> AsyncIterator[tuple[str, asyncio.subprocess.Process]]:
     """The serve process with only the phone variables given here; yields ``host:port``."""
-    unset = tuple(n for n in ("VOICEAGENT_PUBLIC_URL", "ACS_CONNECTION_STRING") if n not in env)
+    names = ("VOICEAGENT_PUBLIC_URL", "ACS_CONNECTION_STRING", "ACS_EVENTS_SECRET")
+    unset = tuple(n for n in names if n not in env)
     environment = {"AZURE_VOICELIVE_API_KEY": "sk-phone-serve-0123", **env}
     async with serve_process(*args, env=environment, unset=unset) as (url, proc):
         yield url.removeprefix("http://").rstrip("/"), proc
@@ -87,3 +91,52 @@ async def test_public_url_from_the_environment_without_acs_connection_string_acs
         refused = await http.post(f"http://{host}/acs/events", json=[])
         assert refused.status == 503
         assert "ACS_CONNECTION_STRING" in await refused.text()
+
+
+ACS = "endpoint=https://127.0.0.1:9/;accesskey=" + base64.b64encode(b"acs-key-SECRET").decode()
+VALIDATION = [{"eventType": "Microsoft.EventGrid.SubscriptionValidationEvent",
+               "data": {"validationCode": "code-42"}}]  # fmt: skip
+
+
+async def test_acs_events_need_acs_events_secret_or_the_loud_opt_out() -> None:
+    env = {"VOICEAGENT_PUBLIC_URL": PUBLIC, "ACS_CONNECTION_STRING": ACS}
+    async with serve(**env) as (host, _), aiohttp.ClientSession() as http:
+        refused = await http.post(f"http://{host}/acs/events", json=VALIDATION)
+        assert refused.status == 503
+        assert "ACS_EVENTS_SECRET" in await refused.text()
+    secret = "acs-events-SECRET-0123456789abcdef"
+    async with (
+        serve("--log-format", "json", ACS_EVENTS_SECRET=secret, **env) as (host, proc),
+        aiohttp.ClientSession() as http,
+    ):
+        events = f"http://{host}/acs/events"
+        async with http.post(events, json=VALIDATION) as unsigned:
+            assert unsigned.status == 403
+        async with http.post(f"{events}?code={secret}", json=VALIDATION) as handshake:
+            assert await handshake.json() == {"validationResponse": "code-42"}
+        proc.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(proc.wait(), 15) == 0
+        assert proc.stderr is not None
+        logs = await proc.stderr.read()
+        assert b"/acs/events" in logs and secret.encode() not in logs
+    async with (
+        serve("--allow-unauthenticated-acs-events", **env) as (host, proc),
+        aiohttp.ClientSession() as http,
+    ):
+        async with http.post(f"http://{host}/acs/events", json=VALIDATION) as open_route:
+            assert await open_route.json() == {"validationResponse": "code-42"}
+        proc.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(proc.wait(), 15) == 0
+        assert proc.stderr is not None
+        assert b"UNAUTHENTICATED ACS EVENTS" in await proc.stderr.read()
+
+
+async def test_a_short_acs_events_secret_stops_serve_saying_how_to_make_one() -> None:
+    env = {**os.environ, "VOICEAGENT_PUBLIC_URL": PUBLIC, "ACS_EVENTS_SECRET": "short"}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "voiceagent", "serve", "--emulator", "--port", "0",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env,
+    )  # fmt: skip
+    _, err = await asyncio.wait_for(proc.communicate(), 30)
+    assert proc.returncode == 2
+    assert b"at least 16" in err and b"token_urlsafe" in err

@@ -30,6 +30,12 @@ QUOTA_WARNING = (
     "the authorize hook) or bind to 127.0.0.1."
 )
 
+ACS_EVENTS_WARNING = (
+    "WARNING: UNAUTHENTICATED ACS EVENTS (--allow-unauthenticated-acs-events): anyone who can "
+    "reach /acs/events can make this server answer calls. Local testing only: set "
+    "ACS_EVENTS_SECRET and subscribe Event Grid to <public url>/acs/events?code=<it>."
+)
+
 
 def add_arguments(serve: argparse.ArgumentParser) -> None:
     """Add the ``serve`` flags: ``run``'s connection settings plus the server's own."""
@@ -91,7 +97,15 @@ def add_arguments(serve: argparse.ArgumentParser) -> None:
         default=None,
         metavar="URL",
         help="the https address phone carriers reach, for /twilio/voice and /acs/events "
-        "[VOICEAGENT_PUBLIC_URL]; secrets from TWILIO_AUTH_TOKEN, ACS_CONNECTION_STRING",
+        "[VOICEAGENT_PUBLIC_URL]; secrets from TWILIO_AUTH_TOKEN, ACS_CONNECTION_STRING and "
+        "ACS_EVENTS_SECRET (the ?code= of the Event Grid subscription's /acs/events URL)",
+    )
+    ours.add_argument(
+        "--allow-unauthenticated-acs-events",
+        action="store_true",
+        default=None,
+        help="accept /acs/events without ACS_EVENTS_SECRET: anyone reaching it can make the "
+        "server answer calls; local testing only [VOICEAGENT_ACS_EVENTS_UNAUTHENTICATED=1]",
     )
     ours.add_argument(
         "--log-format",
@@ -117,6 +131,12 @@ def _phone(args: argparse.Namespace) -> Any:
         public_url=public_url,
         twilio_auth_token=environ.get("TWILIO_AUTH_TOKEN") or None,
         acs_connection_string=environ.get("ACS_CONNECTION_STRING") or None,
+        acs_events_secret=environ.get("ACS_EVENTS_SECRET") or None,
+        acs_events_unauthenticated=bool(
+            getattr(args, "allow_unauthenticated_acs_events", None)
+            or environ.get("VOICEAGENT_ACS_EVENTS_UNAUTHENTICATED", "").lower()
+            in ("1", "true", "yes")
+        ),
         acs_resource_id=environ.get("ACS_RESOURCE_ID") or None,
         acs_jwks_url=environ.get("VOICEAGENT_ACS_JWKS_URL") or None,
     )
@@ -210,8 +230,11 @@ async def _serve(args: argparse.Namespace, settings: RunSettings) -> int:
         token = ops.operator_token
         if token is None and not _is_loopback(args.host):
             token = secrets.token_urlsafe(32)  # closed to everyone until one is given
+        phone = _phone(args)
+        if phone.acs_events_unauthenticated and not _JSON_LOGS:  # JSON: the library's record
+            _tell(ACS_EVENTS_WARNING)
         app = create_app(
-            factory, limits=limits, registry=registry, operator_token=token, phone=_phone(args)
+            factory, limits=limits, registry=registry, operator_token=token, phone=phone
         )
         runner = web.AppRunner(app, shutdown_timeout=5)
         await runner.setup()

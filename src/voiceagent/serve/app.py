@@ -60,6 +60,8 @@ def create_app(
             public_url=phone.public_url,
             twilio_auth_token=phone.twilio_auth_token,
             acs_connection_string=phone.acs_connection_string,
+            acs_events_secret=phone.acs_events_secret,
+            acs_events_unauthenticated=phone.acs_events_unauthenticated,
             acs_resource_id=phone.acs_resource_id,
             acs_jwks_url=phone.acs_jwks_url,
         )
@@ -68,10 +70,22 @@ def create_app(
 
 @dataclass(frozen=True)
 class PhoneSettings:
-    """Where carriers reach this server and the carriers' secrets (never in a repr)."""
+    """Where carriers reach this server and the carriers' secrets (never in a repr).
+
+    ``acs_events_secret`` is the ``?code=`` Event Grid must send to ``/acs/events``;
+    ``acs_events_unauthenticated`` accepts ACS events without one (local testing only).
+    """
 
     public_url: str | None
     twilio_auth_token: str | None = field(default=None, repr=False)
     acs_connection_string: str | None = field(default=None, repr=False)
+    acs_events_secret: str | None = field(default=None, repr=False)
+    acs_events_unauthenticated: bool = False
     acs_resource_id: str | None = None
     acs_jwks_url: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.acs_events_secret is not None:
+            from .acs_events import check_events_secret
+
+            check_events_secret(self.acs_events_secret)

@@ -145,10 +145,7 @@ class SessionRegistry:
 
     def admit(self, channel: str) -> Conversation | None:
         """A new conversation on ``channel``, or None when full or draining (refuse it)."""
-        if not self.ready:
-            why = "draining" if self.draining else f"full ({self.max_sessions} live)"
-            log.warning("refused a %s conversation: %s", channel, why)
-            self._tell("refused", None, channel)
+        if self.turn_away(channel):
             return None
         conversation = Conversation(channel)
         conversation.on_attach.append(lambda c: self._tell("attached", c, c.channel))
@@ -157,6 +154,19 @@ class SessionRegistry:
         self._start_watchdog()
         self._tell("admitted", conversation, channel)
         return conversation
+
+    def turn_away(self, channel: str) -> bool:
+        """Whether a new conversation on ``channel`` is refused now; if so, counted as refused.
+
+        For a channel that can decline before the conversation exists: a carrier's webhook
+        answers ``<Reject>`` or rejects the call instead of connecting a stream to refuse.
+        """
+        if self.ready:
+            return False
+        why = "draining" if self.draining else f"full ({self.max_sessions} live)"
+        log.warning("refused a %s conversation: %s", channel, why)
+        self._tell("refused", None, channel)
+        return True
 
     def release(self, conversation: Conversation) -> None:
         """The conversation has ended (safe twice)."""

@@ -65,18 +65,16 @@ async def hold_call(
         request: The upgrade request.
         provider: ``"twilio"`` or ``"acs"``.
         sessions: Builds the call's session (a :class:`~voiceagent.SessionFactory`).
-        check: Refuses a stream this server did not answer (closed with 1008, no session).
+        check: Refuses a stream this server did not answer (closed with 1008, no session),
+            decided before the registry admits the call, so a refused one never holds a place.
         silence: Reprompt a silent caller, then hang up (:class:`SilencePolicy`).
         start_timeout: Seconds to wait for the carrier's ``start``/``AudioMetadata``.
         **backend_options: For :meth:`TelephonyBackend.twilio` / :meth:`TelephonyBackend.acs`.
     """
     registry = find_registry(request.app)
-    conversation = registry.admit(provider) if registry is not None else None
+    conversation = None
     ws = web.WebSocketResponse()
     await ws.prepare(request)
-    if registry is not None and conversation is None:  # before any Voice Live connection
-        await ws.close(code=TOO_MANY_SESSIONS, message=b"too many calls at once; try later")
-        return ws
     make = TelephonyBackend.twilio if provider == "twilio" else TelephonyBackend.acs
     backend = make(ws.send_str, ws.close, **backend_options)
     reader = asyncio.create_task(backend.run(_text_frames(ws)))
@@ -85,10 +83,15 @@ async def hold_call(
         allowed = True if check is None else check(call, request)
         if not isinstance(allowed, bool):
             allowed = await allowed
-        if not allowed:
+        if not allowed:  # checked before admission: a spoofed stream never holds a place
             log.warning("refused a %s media stream (call %s)", provider, call.call_id)
             await ws.close(code=POLICY_VIOLATION, message=b"not a call this server answered")
             return ws
+        if registry is not None:
+            conversation = registry.admit(provider)
+            if conversation is None:  # before any Voice Live connection
+                await ws.close(code=TOO_MANY_SESSIONS, message=b"too many calls at once; try later")
+                return ws
         session = sessions.create(audio=backend)
         if conversation is not None:
             conversation.attach(session)
@@ -141,6 +144,11 @@ NO_PUBLIC_URL = (
     "the carriers reach, e.g. https://voice.example.com"
 )
 NO_ACS = "ACS calls are off: set ACS_CONNECTION_STRING (your Communication Services resource's)"
+NO_ACS_SECRET = (
+    "ACS calls are off: set ACS_EVENTS_SECRET (16+ random characters) and subscribe Event Grid "
+    "to https://<public address>/acs/events?code=<ACS_EVENTS_SECRET>; "
+    "--allow-unauthenticated-acs-events accepts anyone's events (local testing only)"
+)
 
 
 def add_phone_routes(
@@ -150,13 +158,16 @@ def add_phone_routes(
     public_url: str | None,
     twilio_auth_token: str | None = None,
     acs_connection_string: str | None = None,
+    acs_events_secret: str | None = None,
+    acs_events_unauthenticated: bool = False,
     acs_resource_id: str | None = None,
     acs_jwks_url: str | None = None,
 ) -> None:
     """Mount ``POST /twilio/voice``, ``/media/twilio``, ``POST /acs/events`` and ``/media/acs``.
 
     Without ``public_url`` the routes answer 503 saying what to set; without
-    ``acs_connection_string`` so do the ACS ones.
+    ``acs_connection_string``, or without ``acs_events_secret`` (unless
+    ``acs_events_unauthenticated``), so do the ACS ones.
 
     Args:
         app: The aiohttp app.
@@ -164,9 +175,12 @@ def add_phone_routes(
         public_url: The address the carriers reach (stream and callback URLs are built on it).
         twilio_auth_token: Checks ``X-Twilio-Signature`` (None: unsigned webhooks, a warning).
         acs_connection_string: Answers ACS calls through Call Automation.
+        acs_events_secret: The ``?code=`` Event Grid must send to ``/acs/events``.
+        acs_events_unauthenticated: Accept ACS events without a secret (local testing only).
         acs_resource_id: Also accept an ACS media socket by its bearer JWT for this resource
             (:class:`~voiceagent.serve.acs_auth.AcsJwtCheck`), not only by the minted token.
-        acs_jwks_url: Where ACS's signing keys are published (default: ACS's own).
+        acs_jwks_url: Where ACS's signing keys are published (default: the ``jwks_uri`` of
+            ACS's OpenID configuration).
     """
     from .acs_events import acs_stream_check, add_acs_events
     from .twilio_voice import StreamTokens, add_twilio_webhook
@@ -179,20 +193,27 @@ def add_phone_routes(
     add_twilio_webhook(
         app, public_url=public_url, auth_token=twilio_auth_token, tokens=twilio_tokens
     )
-    if acs_connection_string:
+    if not acs_connection_string:
+        _add_refusals(app, NO_ACS, ("/acs/events",), ())
+    elif acs_events_secret is None and not acs_events_unauthenticated:
+        _add_refusals(app, NO_ACS_SECRET, ("/acs/events", "/acs/callbacks"), ())
+    else:
         from azure.communication.callautomation.aio import CallAutomationClient
 
         client = CallAutomationClient.from_connection_string(acs_connection_string)
-        add_acs_events(app, public_url=public_url, client=client, tokens=acs_tokens)
-    else:
-        _add_refusals(app, NO_ACS, ("/acs/events",), ())
+        add_acs_events(
+            app,
+            public_url=public_url,
+            client=client,
+            tokens=acs_tokens,
+            events_secret=acs_events_secret,
+            allow_unauthenticated=acs_events_unauthenticated,
+        )
     acs_check: CallCheck = acs_stream_check(acs_tokens)
     if acs_resource_id:
-        from .acs_auth import ACS_JWKS_URL, AcsJwtCheck
+        from .acs_auth import AcsJwtCheck
 
-        jwt_check = AcsJwtCheck(
-            acs_resource_id, jwks_url=acs_jwks_url or ACS_JWKS_URL, fallback=acs_check
-        )
+        jwt_check = AcsJwtCheck(acs_resource_id, jwks_url=acs_jwks_url, fallback=acs_check)
         acs_check = jwt_check.check
 
     async def twilio(request: web.Request) -> web.WebSocketResponse:

@@ -3,7 +3,10 @@
 The webhook checks ``X-Twilio-Signature`` (HMAC-SHA1 with the account's auth token, over the URL
 Twilio called and the POST parameters: ``twilio.request_validator.RequestValidator``) and mints a
 one-time ``<Parameter name="token">`` the stream must present in ``start.customParameters``; the
-media route's check (:meth:`StreamTokens.check`) refuses a stream without it.
+media route's check (:meth:`StreamTokens.check`) refuses a stream without it. When the app's
+registry would refuse the conversation (full or draining), a signed webhook is answered
+``<Reject reason="busy"/>`` instead (the caller hears busy; Twilio neither answers nor bills it)
+and counted as a refusal.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import Any
 from aiohttp import web
 
 from ..bridges.telephony.backend import CallInfo
+from .registry import find_registry
 
 __all__ = ["StreamTokens", "add_twilio_webhook", "websocket_url"]
 
@@ -117,6 +121,10 @@ def add_twilio_webhook(
         if not call_sid:
             raise web.HTTPBadRequest(text="the webhook has no CallSid parameter")
         twiml = VoiceResponse()
+        registry = find_registry(request.app)
+        if registry is not None and registry.turn_away("twilio"):  # no stream to refuse later
+            twiml.reject(reason="busy")
+            return web.Response(text=str(twiml), content_type="text/xml")
         connect = Connect()
         stream = connect.stream(url=stream_url)
         stream.parameter(name=TOKEN_PARAMETER, value=tokens.mint(call_sid))

@@ -52,10 +52,11 @@ def self_signed(directory: Path) -> tuple[Path, Path]:
 
 
 class FakeAcsRest:
-    """Records the answers the SDK posts; replies as the documented CallConnectionProperties."""
+    """Records the answers and rejects the SDK posts; replies as the REST API documents."""
 
     def __init__(self) -> None:
         self.answers: list[dict[str, Any]] = []
+        self.rejects: list[dict[str, Any]] = []
         self.authorizations: list[str] = []
         self.operations: list[tuple[str, Any]] = []
         self.url = ""
@@ -68,6 +69,12 @@ class FakeAcsRest:
         if target.endswith(":terminate"):
             return web.Response(status=204)
         return web.json_response({"operationContext": "transfer"}, status=202)
+
+    async def reject(self, request: web.Request) -> web.Response:
+        """``POST /calling/callConnections:reject``: 204, no body (the SDK expects exactly that)."""
+        self.rejects.append(await request.json())
+        self.authorizations.append(request.headers.get("Authorization", ""))
+        return web.Response(status=204)
 
     async def answer(self, request: web.Request) -> web.Response:
         self.answers.append(await request.json())
@@ -94,6 +101,7 @@ async def fake_acs_rest(directory: Path) -> AsyncIterator[tuple[FakeAcsRest, Pat
     fake = FakeAcsRest()
     app = web.Application()
     app.router.add_post("/calling/callConnections:answer", fake.answer)
+    app.router.add_post("/calling/callConnections:reject", fake.reject)
     app.router.add_post("/calling/callConnections/{target}", fake.connection)
     runner = web.AppRunner(app, shutdown_timeout=2)
     await runner.setup()

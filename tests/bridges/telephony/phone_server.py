@@ -51,6 +51,19 @@ class PhoneServer:
 
 
 @asynccontextmanager
+async def listening(app: web.Application) -> AsyncIterator[str]:
+    """Serve ``app`` on 127.0.0.1 (a free port) for the duration; yields ``host:port``."""
+    runner = web.AppRunner(app, shutdown_timeout=2)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    try:
+        yield f"127.0.0.1:{runner.addresses[0][1]}"
+    finally:
+        await runner.cleanup()
+
+
+@asynccontextmanager
 async def phone_server(
     emu: Emulator,
     provider: str,
