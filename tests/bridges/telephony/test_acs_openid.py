@@ -1,0 +1,138 @@
+"""ACS's media-socket JWT keys found through its OpenID configuration (over HTTPS, cached)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import ssl
+import time
+from collections import Counter
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import jwt
+import pytest
+from acs_rest_fake import self_signed
+from aiohttp import web
+from cryptography.hazmat.primitives.asymmetric import rsa
+from jwt.algorithms import RSAAlgorithm
+from phone_server import Sessions, listening
+
+from session_helpers import TOKEN
+from voiceagent.emulator import Emulator
+from voiceagent.serve.acs_auth import ACS_ISSUER, ACS_OPENID_CONFIG_URL, AcsJwtCheck
+from voiceagent.serve.telephony import hold_call
+from voiceagent.testing.carriers import FakeAcsCall
+
+pytestmark = pytest.mark.usefixtures("clean_env")
+
+RESOURCE = "5e1d0c7a-acs-immutable-resource-id"
+CONFIG_PATH = "/calling/.well-known/acsopenidconfiguration"
+
+
+class FakeAcsOpenId:
+    """ACS's OpenID configuration and JWKS on https://127.0.0.1:<port>, counting the reads."""
+
+    def __init__(self, key: rsa.RSAPrivateKey, *, jwks_uri: bool = True) -> None:
+        self.key = key
+        self.jwks_uri = jwks_uri
+        self.reads: Counter[str] = Counter()
+
+    async def config(self, request: web.Request) -> web.Response:
+        self.reads["config"] += 1
+        body = {"issuer": ACS_ISSUER, "id_token_signing_alg_values_supported": ["RS256"]}
+        if self.jwks_uri:
+            body["jwks_uri"] = f"https://{request.host}/calling/keys"
+        return web.json_response(body)
+
+    async def keys(self, request: web.Request) -> web.Response:
+        self.reads["keys"] += 1
+        jwk = json.loads(RSAAlgorithm.to_jwk(self.key.public_key()))
+        jwk.update(kid="acs-2", use="sig", alg="RS256")
+        return web.json_response({"keys": [jwk]})
+
+    def token(self) -> str:
+        now = int(time.time())
+        claims = {"iss": ACS_ISSUER, "aud": RESOURCE, "iat": now, "exp": now + 300}
+        return jwt.encode(claims, self.key, algorithm="RS256", headers={"kid": "acs-2"})
+
+
+@asynccontextmanager
+async def https(app: web.Application, directory: Path) -> AsyncIterator[tuple[str, ssl.SSLContext]]:
+    """Serve ``app`` over TLS on 127.0.0.1; yields its base URL and a context trusting it."""
+    cert, key = self_signed(directory)
+    server_side = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    server_side.load_cert_chain(cert, key)
+    runner = web.AppRunner(app, shutdown_timeout=2)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=server_side)
+    await site.start()
+    try:
+        yield f"https://127.0.0.1:{runner.addresses[0][1]}", ssl.create_default_context(cafile=cert)
+    finally:
+        await runner.cleanup()
+
+
+@asynccontextmanager
+async def media_route(emu: Emulator, check: AcsJwtCheck) -> AsyncIterator[tuple[str, Sessions]]:
+    sessions = Sessions(emu)
+
+    async def media(request: web.Request) -> web.WebSocketResponse:
+        return await hold_call(request, "acs", sessions, check=check.check)
+
+    app = web.Application()
+    app.router.add_get("/media/acs", media)
+    async with listening(app) as host:
+        yield f"ws://{host}/media/acs", sessions
+
+
+def test_the_keys_come_from_acs_openid_configuration_by_default() -> None:
+    assert AcsJwtCheck(RESOURCE).openid_config_url == ACS_OPENID_CONFIG_URL
+    assert ACS_OPENID_CONFIG_URL == (
+        "https://acscallautomation.communication.azure.com/calling/.well-known/acsopenidconfiguration"
+    )
+
+
+async def test_the_jwks_uri_of_the_openid_configuration_is_read_once_and_its_keys_used(
+    tmp_path: Path,
+) -> None:
+    fake = FakeAcsOpenId(rsa.generate_private_key(public_exponent=65537, key_size=2048))
+    openid = web.Application()
+    openid.router.add_get(CONFIG_PATH, fake.config)
+    openid.router.add_get("/calling/keys", fake.keys)
+    async with (
+        https(openid, tmp_path) as (base, trust),
+        Emulator(token=TOKEN, realtime=False) as emu,
+    ):
+        check = AcsJwtCheck(RESOURCE, openid_config_url=base + CONFIG_PATH, ssl_context=trust)
+        async with media_route(emu, check) as (url, sessions):
+            for _ in range(2):
+                headers = {"Authorization": f"Bearer {fake.token()}"}
+                async with FakeAcsCall(url, headers=headers) as call:
+                    await asyncio.wait_for(sessions.calls.get(), 10)
+                    await call.wait_ticks(3)
+                    assert not call.closed_by_server.is_set()
+    assert fake.reads["config"] == 1 and fake.reads["keys"] >= 1
+
+
+@pytest.mark.parametrize("problem", ["unreachable", "no jwks_uri"])
+async def test_without_the_configurations_keys_a_socket_is_refused(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, problem: str
+) -> None:
+    fake = FakeAcsOpenId(rsa.generate_private_key(public_exponent=65537, key_size=2048))
+    fake.jwks_uri = problem != "no jwks_uri"
+    openid = web.Application()
+    openid.router.add_get(CONFIG_PATH, fake.config)
+    async with (
+        https(openid, tmp_path) as (base, trust),
+        Emulator(token=TOKEN, realtime=False) as emu,
+    ):
+        where = base + ("/nowhere" if problem == "unreachable" else CONFIG_PATH)
+        check = AcsJwtCheck(RESOURCE, openid_config_url=where, ssl_context=trust)
+        async with media_route(emu, check) as (url, sessions):
+            headers = {"Authorization": f"Bearer {fake.token()}"}
+            async with FakeAcsCall(url, headers=headers) as call:
+                await call.wait_closed_by_server(timeout=10)
+            assert sessions.calls.empty()
+    assert "ACS's keys are unreachable" in caplog.text
