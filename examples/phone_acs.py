@@ -1,10 +1,10 @@
 """A phone agent on Azure Communication Services: Event Grid answers, ACS streams to this server.
 
     VOICEAGENT_PUBLIC_URL=https://voice.example.com ACS_CONNECTION_STRING=... \\
-    ACS_RESOURCE_ID=<immutable id> \\
+    ACS_EVENTS_SECRET=<16+ random characters> ACS_RESOURCE_ID=<immutable id> \\
     python examples/phone_acs.py             # Azure (VOICELIVE_ENDPOINT, AGENT_NAME, ...):
                                              # subscribe IncomingCall (Event Grid, webhook) to
-                                             # https://voice.example.com/acs/events
+                                             # https://voice.example.com/acs/events?code=<secret>
     python examples/phone_acs.py --emulator  # offline: a fake ACS opens the media socket with a
                                              # signed JWT (keys from a local JWKS), speaks,
                                              # hears the answer, hangs up, exit
@@ -146,6 +146,7 @@ def main() -> None:
         public_url=os.environ["VOICEAGENT_PUBLIC_URL"],
         twilio_auth_token=os.environ.get("TWILIO_AUTH_TOKEN"),
         acs_connection_string=os.environ["ACS_CONNECTION_STRING"],
+        acs_events_secret=os.environ["ACS_EVENTS_SECRET"],
         acs_resource_id=os.environ.get("ACS_RESOURCE_ID"),
     )
     web.run_app(app, host="127.0.0.1", port=8080)
