@@ -15,6 +15,7 @@ from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
 
+from local_http import listening
 from session_helpers import TOKEN
 from voiceagent import AgentConfig, VoiceAgentSession
 from voiceagent.audio.base import AudioBackend
@@ -56,19 +57,6 @@ def signed(key: rsa.RSAPrivateKey, kid: str = "acs-1", **claims: Any) -> str:
     body = {"iss": ACS_ISSUER, "aud": RESOURCE, "iat": now, "nbf": now, "exp": now + 300}
     body.update(claims)
     return jwt.encode(body, key, algorithm="RS256", headers={"kid": kid})
-
-
-@asynccontextmanager
-async def listening(app: web.Application) -> AsyncIterator[str]:
-    runner = web.AppRunner(app, shutdown_timeout=2)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        yield f"127.0.0.1:{port}"
-    finally:
-        await runner.cleanup()
 
 
 @asynccontextmanager

@@ -16,6 +16,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
+from local_http import listening
+
 
 def self_signed(directory: Path) -> tuple[Path, Path]:
     """A certificate for 127.0.0.1 and its key, written to ``directory``."""
@@ -103,13 +105,6 @@ async def fake_acs_rest(directory: Path) -> AsyncIterator[tuple[FakeAcsRest, Pat
     app.router.add_post("/calling/callConnections:answer", fake.answer)
     app.router.add_post("/calling/callConnections:reject", fake.reject)
     app.router.add_post("/calling/callConnections/{target}", fake.connection)
-    runner = web.AppRunner(app, shutdown_timeout=2)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=ctx)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    fake.url = f"https://127.0.0.1:{port}/"
-    try:
+    async with listening(app, ssl_context=ctx) as host:
+        fake.url = f"https://{host}/"
         yield fake, cert
-    finally:
-        await runner.cleanup()

@@ -9,6 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
+from local_http import listening
 from session_helpers import TOKEN
 from voiceagent import AgentConfig, SessionOptions, VoiceAgentSession
 from voiceagent.audio.base import AudioBackend
@@ -51,19 +52,6 @@ class PhoneServer:
 
 
 @asynccontextmanager
-async def listening(app: web.Application) -> AsyncIterator[str]:
-    """Serve ``app`` on 127.0.0.1 (a free port) for the duration; yields ``host:port``."""
-    runner = web.AppRunner(app, shutdown_timeout=2)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    try:
-        yield f"127.0.0.1:{runner.addresses[0][1]}"
-    finally:
-        await runner.cleanup()
-
-
-@asynccontextmanager
 async def phone_server(
     emu: Emulator,
     provider: str,
@@ -84,12 +72,5 @@ async def phone_server(
 
     app = web.Application()
     app.router.add_get("/media", media)
-    runner = web.AppRunner(app, shutdown_timeout=2)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        yield PhoneServer(sessions, f"ws://127.0.0.1:{port}/media")
-    finally:
-        await runner.cleanup()
+    async with listening(app) as host:
+        yield PhoneServer(sessions, f"ws://{host}/media")

@@ -16,6 +16,7 @@ from aiohttp import web
 from azure.communication.callautomation.aio import CallAutomationClient
 from phone_server import Sessions
 
+from local_http import listening
 from session_helpers import TOKEN
 from voiceagent.emulator import Emulator
 from voiceagent.serve.acs_events import acs_stream_check, add_acs_events
@@ -46,15 +47,8 @@ async def acs_app(
         return await hold_call(request, "acs", sessions, check=check)
 
     app.router.add_get("/media/acs", media)
-    runner = web.AppRunner(app, shutdown_timeout=2)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        yield f"127.0.0.1:{port}", sessions
-    finally:
-        await runner.cleanup()
+    async with listening(app) as host:
+        yield host, sessions
 
 
 async def test_incoming_call_is_answered_with_bidirectional_media_to_our_stream(

@@ -17,8 +17,9 @@ from acs_rest_fake import self_signed
 from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
-from phone_server import Sessions, listening
+from phone_server import Sessions
 
+from local_http import listening
 from session_helpers import TOKEN
 from voiceagent.emulator import Emulator
 from voiceagent.serve.acs_auth import ACS_ISSUER, ACS_OPENID_CONFIG_URL, AcsJwtCheck
@@ -64,14 +65,8 @@ async def https(app: web.Application, directory: Path) -> AsyncIterator[tuple[st
     cert, key = self_signed(directory)
     server_side = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
     server_side.load_cert_chain(cert, key)
-    runner = web.AppRunner(app, shutdown_timeout=2)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=server_side)
-    await site.start()
-    try:
-        yield f"https://127.0.0.1:{runner.addresses[0][1]}", ssl.create_default_context(cafile=cert)
-    finally:
-        await runner.cleanup()
+    async with listening(app, ssl_context=server_side) as host:
+        yield f"https://{host}", ssl.create_default_context(cafile=cert)
 
 
 @asynccontextmanager

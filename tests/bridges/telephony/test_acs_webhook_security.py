@@ -14,8 +14,9 @@ import pytest
 from acs_rest_fake import FakeAcsRest, fake_acs_rest
 from aiohttp import web
 from azure.communication.callautomation.aio import CallAutomationClient
-from phone_server import Sessions, listening
+from phone_server import Sessions
 
+from local_http import listening
 from session_helpers import TOKEN
 from voiceagent.emulator import Emulator
 from voiceagent.serve import PhoneSettings

@@ -13,9 +13,10 @@ import pytest
 from acs_rest_fake import fake_acs_rest
 from aiohttp import web
 from azure.communication.callautomation.aio import CallAutomationClient
-from phone_server import Sessions, listening
+from phone_server import Sessions
 from twilio.request_validator import RequestValidator
 
+from local_http import listening
 from session_helpers import TOKEN
 from voiceagent.emulator import Emulator
 from voiceagent.serve.acs_events import add_acs_events

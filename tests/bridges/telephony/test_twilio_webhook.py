@@ -13,6 +13,7 @@ from aiohttp import web
 from phone_server import Sessions
 from twilio.request_validator import RequestValidator
 
+from local_http import listening
 from session_helpers import TOKEN
 from voiceagent.emulator import Emulator
 from voiceagent.serve.telephony import hold_call
@@ -36,15 +37,8 @@ async def app_with_webhook(emu: Emulator) -> AsyncIterator[tuple[str, Sessions]]
         return await hold_call(request, "twilio", sessions, check=tokens.check)
 
     app.router.add_get("/media/twilio", media)
-    runner = web.AppRunner(app, shutdown_timeout=2)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        yield f"127.0.0.1:{port}", sessions
-    finally:
-        await runner.cleanup()
+    async with listening(app) as host:
+        yield host, sessions
 
 
 async def test_signed_webhook_mints_a_one_time_stream_token(
