@@ -209,3 +209,8 @@ async def test_lifespan_shutdown_drains_what_uvicorn_does_not_close() -> None:
             holding.cancel()
             await registry.aclose()
             await factory.aclose()
+
+
+def test_a_negative_drain_timeout_is_refused_saying_what_is_allowed() -> None:
+    with pytest.raises(ValueError, match="drain_timeout_s must be 0 or more seconds, got -1"):
+        ASGIVoiceApp(emulator_factory, drain_timeout_s=-1)  # type: ignore[arg-type]
