@@ -1,21 +1,30 @@
-"""Phone calls per core for one serve app: N Twilio calls in this process, the emulator in another.
+"""Phone calls per core for ``voiceagent serve``, measured from outside: three processes.
 
-Method: one emulator process (``python -m voiceagent.emulator``, real-time reply pacing, as in
-``bench/load.py``); in this process the serve app (``create_app`` plus the Twilio media route,
-a shared ``SessionRegistry``) on 127.0.0.1, and N :class:`~voiceagent.testing.carriers.
-FakeTwilioCall` callers against it (u-law 8 kHz frames every 20 ms, a carrier's playout clock),
-each saying a sentence every ``--every`` seconds so the emulator answers in real time. The
-callers run in this process too, so the figures are an upper bound on the server's cost. For
-each N, after ``--warmup`` seconds, for ``--seconds``:
+Method: one emulator process (``python -m voiceagent.emulator``, replies paced 1.5 times real
+time, as in ``bench/load.py``), one ``voiceagent serve`` process (the measured one, model mode
+against that emulator, ``--public-url`` on loopback and a ``TWILIO_AUTH_TOKEN``, so its phone
+routes are on), and this process, the callers: N fake Twilio calls (``bench/phone_callers.py``:
+a signed webhook, then the media stream; a sentence every ``--every`` seconds). For each N,
+once every call has heard its first reply and after ``--warmup`` seconds, for ``--seconds``:
 
-* **loop lag**: how late a 10 ms timer in this process wakes up (p50, p99);
-* **audio lost**: microphone blocks the sessions dropped (send queue overflow);
-* **CPU**: this process's CPU time / wall time (% of one core), and per call;
-* **memory per call**: this process's RSS once the N calls are up, minus before, / N.
+* **loop lag** of the serve process, from its own ``/metrics``
+  (``voiceagent_event_loop_lag_seconds``, a wake-up every 250 ms): the buckets' counts over the
+  window; ``p99`` is the smallest bucket bound holding 99 % of the wake-ups (linear within the
+  bucket for the printed figure); "p99 < 20 ms" means at least 99 % of them came <= 20 ms late;
+* **audio lost**: microphone blocks the server dropped (its ``network too slow: dropped``
+  warnings on stderr: a session logs one at its 1st, 100th and 1000th dropped block),
+  agent-audio chunks the callers got late (the line ran dry mid-reply, ``phone_callers.audit``),
+  calls the server dropped and calls that never heard a reply;
+* **CPU** of the serve process (utime + stime from ``/proc/<pid>/stat`` over the window / wall
+  time: cores used), of the callers (this process) and of the emulator;
+* **memory per call**: the serve process's RSS (``/proc/<pid>/statm``) with the N calls up,
+  minus its RSS before the first call, / N.
 
-``calls_per_core`` is N / (CPU share) for the largest N whose loop-lag p99 < 20 ms and no
-audio lost. Last line: ``serve_load calls=<N> p99_ms=.. lost=.. calls_per_core=.. key=value``.
-Usage: python bench/serve_load.py [--calls 5,20,40] [--seconds 15]
+``calls_per_core`` = N / (serve CPU-seconds per wall-second) for the largest N that passes
+(lag p99 < 20 ms, nothing lost, every call up, and the callers' own loop lag p99 < 20 ms:
+else the load generator, not the server, is what was measured).
+Last line: ``serve_load calls=<N> ... best_ok_calls=.. calls_per_core=.. key=value``.
+Usage: python bench/serve_load.py [--calls 20,40,60] [--seconds 30]
 """
 
 from __future__ import annotations
@@ -24,148 +33,275 @@ import argparse
 import asyncio
 import contextlib
 import os
+import re
+import secrets
+import signal
+import socket
 import sys
 import time
 from typing import Any
 
-from aiohttp import web
-from azure.core.credentials import AzureKeyCredential
-from load import dropped_blocks, loop_lag, start_emulator
+import aiohttp
+from load import cpu_of, loop_lag, start_emulator
+from phone_callers import Audit, Caller, audit
 
-from voiceagent import SessionFactory
 from voiceagent.emulator.voice import synthesize
-from voiceagent.serve import ServeLimits, SessionRegistry, create_app
-from voiceagent.serve.telephony import add_media_routes
-from voiceagent.testing.carriers import FakeTwilioCall
+
+LAG_METRIC = "voiceagent_event_loop_lag_seconds_bucket"
+
+
+def rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
 
 
 def pct(values: list[float], q: float) -> float:
-    """The q-th percentile (0 for no values)."""
     if not values:
         return 0.0
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(len(ordered) * q / 100))]
 
 
-def rss_mb() -> float:
-    """This process's resident set size in MB."""
-    with open("/proc/self/statm") as f:
-        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 1e6
+async def lag_buckets(http: aiohttp.ClientSession, base: str) -> dict[float, float]:
+    """The serve process's loop-lag histogram: upper bound -> cumulative count."""
+    async with http.get(base + "/metrics") as response:
+        text = await response.text()
+    buckets = {}
+    for le, count in re.findall(LAG_METRIC + r'\{le="([^"]+)"\} (\S+)', text):
+        buckets[float(le)] = float(count)
+    if not buckets:
+        raise RuntimeError("the serve process's /metrics has no loop-lag histogram")
+    return buckets
 
 
-async def caller(call: FakeTwilioCall, speech: bytes, every: float, stop: asyncio.Event) -> None:
-    """Say ``speech`` every ``every`` seconds until ``stop``."""
-    while not stop.is_set():
-        await call.speak(speech)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), every)
+def histogram_p99(before: dict[float, float], after: dict[float, float]) -> tuple[float, float]:
+    """(p99 in ms, interpolated within its bucket; wake-ups) from two cumulative snapshots."""
+    bounds = sorted(after)
+    counts = [after[b] - before.get(b, 0.0) for b in bounds]
+    total = counts[-1]
+    if total <= 0:
+        return float("nan"), 0
+    want = 0.99 * total
+    lower, below = 0.0, 0.0
+    for bound, cumulative in zip(bounds, counts, strict=True):
+        if cumulative >= want:
+            if bound == float("inf"):
+                return lower * 1000, total
+            inside = cumulative - below
+            return (lower + (bound - lower) * (want - below) / inside) * 1000, total
+        lower, below = bound, cumulative
+    return float("nan"), total
 
 
-async def step(
-    n: int, url: str, registry: SessionRegistry, args: argparse.Namespace, rss_base: float
-) -> dict[str, Any]:
-    speech = synthesize("hello there how are you doing today my friend").audio[: 1200 * 48]
-    attached = asyncio.Event()
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
-    def on_registry(what: str, _conversation: Any, _channel: str) -> None:
-        if what == "attached" and sum(c.session is not None for c in registry.live) >= n:
-            attached.set()
 
-    registry.listeners.append(on_registry)
-    calls = [FakeTwilioCall(url, seed=i) for i in range(n)]
+async def start_serve(endpoint: str, auth_token: str, max_calls: int) -> tuple[Any, str]:
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "TWILIO_AUTH_TOKEN": auth_token}
+    for name in ("VOICEAGENT_OPERATOR_TOKEN", "VOICEAGENT_PUBLIC_URL", "AGENT_NAME"):
+        env.pop(name, None)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "voiceagent", "serve", "--endpoint", endpoint,
+        "--model", "gpt-realtime", "--api-key", "bench", "--port", str(port),
+        "--public-url", base, "--max-sessions", str(max_calls), "--log-format", "json",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env,
+    )  # fmt: skip
+    assert proc.stdout is not None
+    try:
+        line = (await asyncio.wait_for(proc.stdout.readline(), 30)).decode()
+        if "open http" not in line:
+            raise RuntimeError(f"voiceagent serve did not start: {line!r}")
+    except BaseException:
+        proc.kill()
+        await proc.wait()
+        raise
+    return proc, base
+
+
+class Stderr:
+    """Reads the serve process's stderr; counts dropped-microphone warnings."""
+
+    def __init__(self, proc: Any) -> None:
+        self.dropped_warnings = 0
+        self.errors: list[str] = []
+        self._task = asyncio.create_task(self._read(proc.stderr))
+
+    async def _read(self, stream: asyncio.StreamReader) -> None:
+        async for raw in stream:
+            line = raw.decode(errors="replace")
+            if "network too slow: dropped" in line:
+                self.dropped_warnings += 1
+            elif '"ERROR"' in line or "Traceback" in line:
+                self.errors.append(line.strip()[:300])
+
+
+async def profile(pid: int, n: int, args: argparse.Namespace) -> Any:
+    """``--profile DIR``: py-spy samples the serve process through the window (collapsed stacks)."""
+    if args.profile is None:
+        return None
+    os.makedirs(args.profile, exist_ok=True)
+    out = os.path.join(args.profile, f"serve-{n}.txt")
+    return await asyncio.create_subprocess_exec(
+        "py-spy", "record", "--pid", str(pid), "--duration", str(int(args.seconds)),
+        "--rate", "200", "--nonblocking", "--format", "raw", "--output", out,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+
+
+def speech_pcm(wav: str | None) -> bytes:
+    if wav is None:
+        return synthesize("hello there how are you doing today my friend").audio[: 1200 * 48]
+    import wave
+
+    import numpy as np
+    import soxr
+
+    with wave.open(wav, "rb") as w:
+        rate, frames = w.getframerate(), w.readframes(w.getnframes())
+    audio = np.frombuffer(frames, dtype="<i2")
+    return np.asarray(soxr.resample(audio, rate, 24000), dtype="<i2").tobytes()
+
+
+async def step(n: int, ctx: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]:
+    serve, emulator, base, http = ctx["serve"], ctx["emulator"], ctx["base"], ctx["http"]
+    callers = [Caller(base, ctx["auth_token"], seed=ctx["seed"] + i) for i in range(n)]
+    ctx["seed"] += n
     stop = asyncio.Event()
     talkers: list[asyncio.Task[None]] = []
-    for call in calls:
-        await call.__aenter__()
-        talkers.append(asyncio.create_task(caller(call, speech, args.every, stop)))
+    for caller in callers:
+        await caller.dial(http)
+        talkers.append(asyncio.create_task(caller.talk(ctx["speech"], args.every, stop)))
         await asyncio.sleep(min(0.05, 2.0 / n))  # a ramp, not a burst
-    await asyncio.wait_for(attached.wait(), 30)  # every call has its Voice Live session
-    registry.listeners.remove(on_registry)
+    await asyncio.gather(  # every call has heard its first reply
+        *(c.first_reply(args.every + 30) for c in callers), return_exceptions=True
+    )
     await asyncio.sleep(args.warmup)
-    sessions = [c.session for c in registry.live if c.session is not None]
-    rss1 = rss_mb()
+    rss = rss_mb(serve.pid)
+    warnings0 = ctx["stderr"].dropped_warnings
     lags: list[float] = []
     lag_stop = asyncio.Event()
-    dropped0 = sum(dropped_blocks(s) for s in sessions)
-    played0 = sum(len(c.played) for c in calls)
-    cpu0, wall0 = time.process_time(), time.monotonic()
+    buckets0 = await lag_buckets(http, base)
+    cpu0 = (cpu_of(serve.pid), time.process_time(), cpu_of(emulator.pid))
+    t0 = time.monotonic()
     monitor = asyncio.create_task(loop_lag(lags, lag_stop))
+    spy = await profile(serve.pid, n, args)
     await asyncio.sleep(args.seconds)
+    t1 = time.monotonic()
+    cpu1 = (cpu_of(serve.pid), time.process_time(), cpu_of(emulator.pid))
+    buckets1 = await lag_buckets(http, base)
     lag_stop.set()
     await monitor
-    wall, cpu = time.monotonic() - wall0, time.process_time() - cpu0
-    dropped = sum(dropped_blocks(s) for s in sessions) - dropped0
-    heard_s = (sum(len(c.played) for c in calls) - played0) / 8000
+    if spy is not None:
+        await spy.wait()
+    wall = t1 - t0
+    serve_cores, callers_cores, emulator_cores = (
+        (b - a) / wall for a, b in zip(cpu0, cpu1, strict=True)
+    )
+    heard = Audit()
+    for caller in callers:
+        audit(caller.log, t0, t1, heard)
+    silent = sum(not c.log.times for c in callers)
+    dropped_calls = sum(c.dropped_by_server for c in callers)
     stop.set()
     await asyncio.gather(*talkers, return_exceptions=True)
-    await asyncio.gather(*(c.hang_up() for c in calls), return_exceptions=True)
-    await registry.wait_empty(30)
-    share = cpu / wall
+    await asyncio.gather(*(c.hang_up() for c in callers), return_exceptions=True)
+    p99, wakeups = histogram_p99(buckets0, buckets1)
+    mic_dropped = ctx["stderr"].dropped_warnings - warnings0
     result = {
         "n": n,
-        "lag_p50": pct(lags, 50),
-        "lag_p99": pct(lags, 99),
-        "lost": dropped,
-        "cpu_pct": share * 100,
-        "cpu_per_call_pct": share / n * 100,
-        "mb_per_call": (rss1 - rss_base) / n,  # from before the first call: freed pages are reused
-        "heard_s": heard_s,
+        "lag_p99": p99,
+        "wakeups": wakeups,
+        "lost": mic_dropped + heard.late_chunks + dropped_calls + silent,
+        "serve_cores": serve_cores,
+        "callers_cores": callers_cores,
+        "emulator_cores": emulator_cores,
+        "mb_per_call": (rss - ctx["rss0"]) / n,
+        "callers_lag_p99": pct(lags, 99),
+        "heard_s": heard.frames * 0.02,
+        "load": os.getloadavg()[0],
     }
+    # a late callers' loop stamps arrivals late and sends the microphone late: not the server's
+    result["callers_ok"] = result["callers_lag_p99"] < 20
     print(
-        f"  N={n:4d} loop_lag p50={result['lag_p50']:.1f} p99={result['lag_p99']:.1f} ms; "
-        f"lost={dropped}; cpu={result['cpu_pct']:.0f}% ({result['cpu_per_call_pct']:.2f}%/call); "
-        f"rss +{result['mb_per_call']:.2f} MB/call; agent audio heard {heard_s:.0f} s",
+        f"  N={n:4d} serve lag p99={p99:.1f} ms ({wakeups:.0f} wake-ups); lost: mic drop warnings="
+        f"{mic_dropped} late chunks={heard.late_chunks} ({heard.gap_ms:.0f} ms) calls dropped="
+        f"{dropped_calls} silent={silent}; cpu serve={serve_cores * 100:.0f}% "
+        f"({serve_cores / n * 100:.2f}%/call) callers={callers_cores * 100:.0f}% "
+        f"(lag p99 {result['callers_lag_p99']:.1f} ms) emulator={emulator_cores * 100:.0f}%; "
+        f"rss +{result['mb_per_call']:.2f} MB/call; heard {result['heard_s']:.0f} s in "
+        f"{heard.replies} replies, {heard.clears} clears; load avg {result['load']:.1f}"
+        + ("" if result["callers_ok"] else " [callers overloaded: not a server figure]"),
         flush=True,
     )
+    await asyncio.sleep(2)  # the server releases the calls
     return result
 
 
 async def main_async(args: argparse.Namespace) -> None:
     counts = [int(x) for x in args.calls.split(",")]
-    emulator, endpoint = await start_emulator(args.emulator_speech, 1.5)
-    factory = SessionFactory(endpoint, model="gpt-realtime", credential=AzureKeyCredential("bench"))
-    registry = SessionRegistry(max(counts), max_duration_s=None)
-    app = create_app(factory, limits=ServeLimits(max_conversations=max(counts)), registry=registry)
-    add_media_routes(app, factory)
-    runner = web.AppRunner(app, shutdown_timeout=5)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
+    procs: list[Any] = []
     results = []
-    rss_base = rss_mb()
+    me = asyncio.current_task()
+    assert me is not None
+    asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, me.cancel)  # still clean up
     try:
-        for n in counts:
-            results.append(
-                await step(n, f"ws://127.0.0.1:{port}/media/twilio", registry, args, rss_base)
-            )
+        emulator, endpoint = await start_emulator(args.emulator_speech, 1.5)
+        procs.append(emulator)
+        auth_token = secrets.token_hex(16)
+        serve, base = await start_serve(endpoint, auth_token, max(counts))
+        procs.append(serve)
+        async with aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
+            await asyncio.sleep(1)
+            ctx = {
+                "serve": serve, "emulator": emulator, "base": base, "http": http,
+                "auth_token": auth_token, "seed": 0, "speech": speech_pcm(args.wav),
+                "stderr": Stderr(serve), "rss0": rss_mb(serve.pid),
+            }  # fmt: skip
+            for n in counts:
+                results.append(await step(n, ctx, args))
+            for line in ctx["stderr"].errors[:5]:
+                print(f"  serve error: {line}", flush=True)
     finally:
-        await runner.cleanup()
-        await factory.aclose()
-        emulator.terminate()
-        await emulator.wait()
-    good = [r for r in results if r["lag_p99"] < 20 and r["lost"] == 0]
-    best = max(good, key=lambda r: r["n"]) if good else results[0]
-    per_core = best["n"] / (best["cpu_pct"] / 100) if good and best["cpu_pct"] else 0.0
+        for proc in reversed(procs):
+            if proc.returncode is None:
+                proc.send_signal(signal.SIGTERM)
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(proc.wait(), 15)
+            if proc.returncode is None:
+                proc.kill()
+                await proc.wait()
+    good = [r for r in results if r["lag_p99"] < 20 and r["lost"] == 0 and r["callers_ok"]]
+    best = max(good, key=lambda r: r["n"]) if good else None
+    per_core = best["n"] / best["serve_cores"] if best and best["serve_cores"] else 0.0
     last = results[-1]
     print(
         f"serve_load calls={last['n']} p99_ms={last['lag_p99']:.1f} lost={last['lost']} "
-        f"cpu_per_call_pct={last['cpu_per_call_pct']:.2f} mb_per_call={last['mb_per_call']:.2f} "
-        f"best_ok_calls={best['n'] if good else 0} calls_per_core={per_core:.0f} "
-        f"seconds={args.seconds:g} cpus={os.cpu_count()}"
+        f"serve_cpu_per_call_pct={last['serve_cores'] / last['n'] * 100:.2f} "
+        f"callers_cpu_pct={last['callers_cores'] * 100:.0f} "
+        f"callers_lag_p99_ms={last['callers_lag_p99']:.1f} "
+        f"emulator_cpu_pct={last['emulator_cores'] * 100:.0f} "
+        f"mb_per_call={last['mb_per_call']:.2f} best_ok_calls={best['n'] if best else 0} "
+        f"calls_per_core={per_core:.0f} seconds={args.seconds:g} cpus={os.cpu_count()}"
     )
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--calls", default="5,20,40", help="comma-separated Ns")
-    parser.add_argument("--seconds", type=float, default=15.0, help="measured seconds per N")
+    parser.add_argument("--calls", default="20,40,60", help="comma-separated Ns, ascending")
+    parser.add_argument("--seconds", type=float, default=30.0, help="measured seconds per N")
     parser.add_argument("--warmup", type=float, default=3.0, help="unmeasured seconds per N")
     parser.add_argument("--every", type=float, default=5.0, help="seconds between sentences")
+    parser.add_argument("--wav", help="a 16-bit mono WAV the callers say (default: synthetic)")
+    parser.add_argument("--profile", metavar="DIR", help="py-spy the serve process into DIR")
     parser.add_argument("--emulator-speech", default="off", help="the emulator's --speech")
     args = parser.parse_args()
-    if not 1 <= args.seconds <= 120:
-        sys.exit("--seconds must be between 1 and 120 (a bounded run)")
+    if not 1 <= args.seconds <= 300:
+        sys.exit("--seconds must be between 1 and 300 (a bounded run)")
     asyncio.run(main_async(args))
 
 
