@@ -104,7 +104,7 @@ class AcsJwtCheck:
         try:
             keys = self._signing_keys()
         except (OSError, ValueError) as exc:  # retried on the next socket
-            log.warning("refused an ACS media socket: ACS's keys are unreachable (%s)", exc)
+            log.warning("refused an ACS request: ACS's keys are unreachable (%s)", exc)
             return False
         try:
             key = keys.get_signing_key_from_jwt(token)
@@ -117,19 +117,25 @@ class AcsJwtCheck:
                 options={"require": ["exp", "iss", "aud"]},
             )
         except jwt.PyJWTError as exc:  # the reason, never the token
-            log.warning("refused an ACS media socket: invalid JWT (%s)", type(exc).__name__)
+            log.warning("refused an ACS request: invalid JWT (%s)", type(exc).__name__)
             return False
         return True
 
     async def check(self, call: CallInfo, request: web.Request) -> bool:
         """True for a valid ACS JWT; False for an invalid one; else the fallback decides."""
-        header = request.headers.get("Authorization", "")
-        if not header:
+        if not request.headers.get("Authorization", ""):
             if self.fallback is None:
                 return False
             allowed = self.fallback(call, request)
             return allowed if isinstance(allowed, bool) else await allowed
-        scheme, _, token = header.partition(" ")
+        return await self.verify(request)
+
+    async def verify(self, request: web.Request) -> bool:
+        """Whether ``request`` carries a valid ACS bearer JWT (no fallback: none is False).
+
+        Call Automation signs its callbacks the same way (a 5-minute JWT per event).
+        """
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             return False
         return await asyncio.to_thread(self._valid, token.strip())  # the JWKS fetch blocks

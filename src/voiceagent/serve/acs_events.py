@@ -14,7 +14,8 @@ Nothing here trusts an anonymous POST:
   documented way to authenticate a webhook without Entra is a secret in the subscription's
   endpoint URL, which it repeats on every delivery, the validation handshake included.
 * ``/acs/callbacks`` only takes events for a call this server answered, carrying the token
-  minted for that call into the callback URL given to ``answer_call``.
+  minted for that call into the callback URL given to ``answer_call``; given ``callback_jwt``,
+  each must also carry Call Automation's valid bearer JWT.
 """
 
 from __future__ import annotations
@@ -34,6 +35,8 @@ from .twilio_voice import StreamTokens, websocket_url
 
 if TYPE_CHECKING:
     from azure.communication.callautomation.aio import CallAutomationClient
+
+    from .acs_auth import AcsJwtCheck
 
 __all__ = [
     "EVENTS_SECRET_PARAMETER",
@@ -58,6 +61,7 @@ WRONG_CODE = (
     "https://<public address>/acs/events?code=<ACS_EVENTS_SECRET>\n"
 )
 WRONG_CALLBACK = "not a call this server answered (missing or wrong ?token=)\n"
+NO_CALLBACK_JWT = "no valid Call Automation JWT (Authorization: Bearer) for this resource\n"
 
 
 def acs_stream_check(tokens: StreamTokens) -> Any:
@@ -137,6 +141,7 @@ def add_acs_events(
     tokens: StreamTokens,
     events_secret: str | None,
     allow_unauthenticated: bool = False,
+    callback_jwt: AcsJwtCheck | None = None,
     path: str = "/acs/events",
     callback_path: str = "/acs/callbacks",
     stream_path: str = "/media/acs",
@@ -154,6 +159,8 @@ def add_acs_events(
             16 characters): the subscription's endpoint is ``{public_url}{path}?code=<it>``.
         allow_unauthenticated: With no ``events_secret``, accept anyone's events (local testing
             only: a warning says so).
+        callback_jwt: Also require Call Automation's JWT on each callback (the resource's
+            :class:`~voiceagent.serve.acs_auth.AcsJwtCheck`; None: the minted token only).
         path: The Event Grid subscription's endpoint.
         callback_path: Where Call Automation posts the call's events.
         stream_path: The media WebSocket's path.
@@ -248,6 +255,9 @@ def add_acs_events(
             body = await request.json()
         except ValueError:
             raise web.HTTPBadRequest(text="Call Automation posts a JSON array of events") from None
+        if callback_jwt is not None and not await callback_jwt.verify(request):
+            log.warning("refused a Call Automation callback: no valid ACS JWT")
+            raise web.HTTPForbidden(text=NO_CALLBACK_JWT)
         token = request.query.get("token")
         calls = _events_of(body)
         ours = [

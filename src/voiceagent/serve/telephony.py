@@ -178,7 +178,8 @@ def add_phone_routes(
         acs_events_secret: The ``?code=`` Event Grid must send to ``/acs/events``.
         acs_events_unauthenticated: Accept ACS events without a secret (local testing only).
         acs_resource_id: Also accept an ACS media socket by its bearer JWT for this resource
-            (:class:`~voiceagent.serve.acs_auth.AcsJwtCheck`), not only by the minted token.
+            (:class:`~voiceagent.serve.acs_auth.AcsJwtCheck`), not only by the minted token,
+            and require that JWT on every Call Automation callback besides the call's token.
         acs_jwks_url: Where ACS's signing keys are published (default: the ``jwks_uri`` of
             ACS's OpenID configuration).
     """
@@ -193,6 +194,13 @@ def add_phone_routes(
     add_twilio_webhook(
         app, public_url=public_url, auth_token=twilio_auth_token, tokens=twilio_tokens
     )
+    acs_check: CallCheck = acs_stream_check(acs_tokens)
+    jwt_check = None
+    if acs_resource_id:
+        from .acs_auth import AcsJwtCheck
+
+        jwt_check = AcsJwtCheck(acs_resource_id, jwks_url=acs_jwks_url, fallback=acs_check)
+        acs_check = jwt_check.check
     if not acs_connection_string:
         _add_refusals(app, NO_ACS, ("/acs/events",), ())
     elif acs_events_secret is None and not acs_events_unauthenticated:
@@ -208,13 +216,8 @@ def add_phone_routes(
             tokens=acs_tokens,
             events_secret=acs_events_secret,
             allow_unauthenticated=acs_events_unauthenticated,
+            callback_jwt=jwt_check,
         )
-    acs_check: CallCheck = acs_stream_check(acs_tokens)
-    if acs_resource_id:
-        from .acs_auth import AcsJwtCheck
-
-        jwt_check = AcsJwtCheck(acs_resource_id, jwks_url=acs_jwks_url, fallback=acs_check)
-        acs_check = jwt_check.check
 
     async def twilio(request: web.Request) -> web.WebSocketResponse:
         return await hold_call(request, "twilio", sessions, check=twilio_tokens.check)

@@ -5,18 +5,25 @@ from __future__ import annotations
 import datetime
 import json
 import ssl
+import time
+from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import jwt
 from aiohttp import web
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from cryptography.x509.oid import NameOID
+from jwt.algorithms import RSAAlgorithm
 
 from local_http import listening
+from voiceagent.serve.acs_auth import ACS_ISSUER
+
+CONFIG_PATH = "/calling/.well-known/acsopenidconfiguration"
 
 
 def self_signed(directory: Path) -> tuple[Path, Path]:
@@ -108,3 +115,32 @@ async def fake_acs_rest(directory: Path) -> AsyncIterator[tuple[FakeAcsRest, Pat
     async with listening(app, ssl_context=ctx) as host:
         fake.url = f"https://{host}/"
         yield fake, cert
+
+
+class FakeAcsOpenId:
+    """ACS's OpenID configuration and JWKS on https://127.0.0.1:<port>, counting the reads."""
+
+    def __init__(self, key: rsa.RSAPrivateKey, resource_id: str, *, jwks_uri: bool = True) -> None:
+        self.key = key
+        self.resource_id = resource_id
+        self.jwks_uri = jwks_uri
+        self.reads: Counter[str] = Counter()
+
+    async def config(self, request: web.Request) -> web.Response:
+        self.reads["config"] += 1
+        body = {"issuer": ACS_ISSUER, "id_token_signing_alg_values_supported": ["RS256"]}
+        if self.jwks_uri:
+            body["jwks_uri"] = f"https://{request.host}/calling/keys"
+        return web.json_response(body)
+
+    async def keys(self, request: web.Request) -> web.Response:
+        self.reads["keys"] += 1
+        jwk = json.loads(RSAAlgorithm.to_jwk(self.key.public_key()))
+        jwk.update(kid="acs-2", use="sig", alg="RS256")
+        return web.json_response({"keys": [jwk]})
+
+    def token(self) -> str:
+        """A JWT as ACS signs one, for ``resource_id``."""
+        now = int(time.time())
+        claims = {"iss": ACS_ISSUER, "aud": self.resource_id, "iat": now, "exp": now + 300}
+        return jwt.encode(claims, self.key, algorithm="RS256", headers={"kid": "acs-2"})

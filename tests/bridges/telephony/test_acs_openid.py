@@ -3,60 +3,27 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import ssl
-import time
-from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
-import jwt
 import pytest
-from acs_rest_fake import self_signed
+from acs_rest_fake import CONFIG_PATH, FakeAcsOpenId, self_signed
 from aiohttp import web
 from cryptography.hazmat.primitives.asymmetric import rsa
-from jwt.algorithms import RSAAlgorithm
 from phone_server import Sessions
 
 from local_http import listening
 from session_helpers import TOKEN
 from voiceagent.emulator import Emulator
-from voiceagent.serve.acs_auth import ACS_ISSUER, ACS_OPENID_CONFIG_URL, AcsJwtCheck
+from voiceagent.serve.acs_auth import ACS_OPENID_CONFIG_URL, AcsJwtCheck
 from voiceagent.serve.telephony import hold_call
 from voiceagent.testing.carriers import FakeAcsCall
 
 pytestmark = pytest.mark.usefixtures("clean_env")
 
 RESOURCE = "5e1d0c7a-acs-immutable-resource-id"
-CONFIG_PATH = "/calling/.well-known/acsopenidconfiguration"
-
-
-class FakeAcsOpenId:
-    """ACS's OpenID configuration and JWKS on https://127.0.0.1:<port>, counting the reads."""
-
-    def __init__(self, key: rsa.RSAPrivateKey, *, jwks_uri: bool = True) -> None:
-        self.key = key
-        self.jwks_uri = jwks_uri
-        self.reads: Counter[str] = Counter()
-
-    async def config(self, request: web.Request) -> web.Response:
-        self.reads["config"] += 1
-        body = {"issuer": ACS_ISSUER, "id_token_signing_alg_values_supported": ["RS256"]}
-        if self.jwks_uri:
-            body["jwks_uri"] = f"https://{request.host}/calling/keys"
-        return web.json_response(body)
-
-    async def keys(self, request: web.Request) -> web.Response:
-        self.reads["keys"] += 1
-        jwk = json.loads(RSAAlgorithm.to_jwk(self.key.public_key()))
-        jwk.update(kid="acs-2", use="sig", alg="RS256")
-        return web.json_response({"keys": [jwk]})
-
-    def token(self) -> str:
-        now = int(time.time())
-        claims = {"iss": ACS_ISSUER, "aud": RESOURCE, "iat": now, "exp": now + 300}
-        return jwt.encode(claims, self.key, algorithm="RS256", headers={"kid": "acs-2"})
 
 
 @asynccontextmanager
@@ -92,7 +59,7 @@ def test_the_keys_come_from_acs_openid_configuration_by_default() -> None:
 async def test_the_jwks_uri_of_the_openid_configuration_is_read_once_and_its_keys_used(
     tmp_path: Path,
 ) -> None:
-    fake = FakeAcsOpenId(rsa.generate_private_key(public_exponent=65537, key_size=2048))
+    fake = FakeAcsOpenId(rsa.generate_private_key(public_exponent=65537, key_size=2048), RESOURCE)
     openid = web.Application()
     openid.router.add_get(CONFIG_PATH, fake.config)
     openid.router.add_get("/calling/keys", fake.keys)
@@ -115,7 +82,7 @@ async def test_the_jwks_uri_of_the_openid_configuration_is_read_once_and_its_key
 async def test_without_the_configurations_keys_a_socket_is_refused(
     tmp_path: Path, caplog: pytest.LogCaptureFixture, problem: str
 ) -> None:
-    fake = FakeAcsOpenId(rsa.generate_private_key(public_exponent=65537, key_size=2048))
+    fake = FakeAcsOpenId(rsa.generate_private_key(public_exponent=65537, key_size=2048), RESOURCE)
     fake.jwks_uri = problem != "no jwks_uri"
     openid = web.Application()
     openid.router.add_get(CONFIG_PATH, fake.config)

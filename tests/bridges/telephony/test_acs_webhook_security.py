@@ -11,15 +11,17 @@ from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
 import pytest
-from acs_rest_fake import FakeAcsRest, fake_acs_rest
+from acs_rest_fake import FakeAcsOpenId, FakeAcsRest, fake_acs_rest
 from aiohttp import web
 from azure.communication.callautomation.aio import CallAutomationClient
+from cryptography.hazmat.primitives.asymmetric import rsa
 from phone_server import Sessions
 
 from local_http import listening
 from session_helpers import TOKEN
 from voiceagent.emulator import Emulator
 from voiceagent.serve import PhoneSettings
+from voiceagent.serve.acs_auth import AcsJwtCheck
 from voiceagent.serve.acs_events import add_acs_events
 from voiceagent.serve.telephony import add_phone_routes
 from voiceagent.serve.twilio_voice import StreamTokens
@@ -41,8 +43,14 @@ def call_event(kind: str, correlation: str = "corr-1") -> list[dict[str, object]
     return [{"type": f"Microsoft.Communication.{kind}", "data": data}]
 
 
+def rsa_key() -> rsa.RSAPrivateKey:
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
 @asynccontextmanager
-async def acs_events_app(tmp_path: Path) -> AsyncIterator[tuple[str, FakeAcsRest]]:
+async def acs_events_app(
+    tmp_path: Path, callback_jwt: AcsJwtCheck | None = None
+) -> AsyncIterator[tuple[str, FakeAcsRest]]:
     """``add_acs_events`` with the secret, answering through the SDK against the HTTPS fake."""
     async with fake_acs_rest(tmp_path) as (rest, ca_file):
         client = CallAutomationClient.from_connection_string(
@@ -50,8 +58,9 @@ async def acs_events_app(tmp_path: Path) -> AsyncIterator[tuple[str, FakeAcsRest
         )
         app = web.Application()
         add_acs_events(
-            app, public_url=PUBLIC, client=client, tokens=StreamTokens(), events_secret=SECRET
-        )
+            app, public_url=PUBLIC, client=client, tokens=StreamTokens(), events_secret=SECRET,
+            callback_jwt=callback_jwt,
+        )  # fmt: skip
         async with client, listening(app) as host:
             yield host, rest
 
@@ -115,6 +124,31 @@ async def test_callbacks_are_taken_only_for_a_call_this_server_answered(
             assert after.status == 403  # the call is over: its token with it
     assert "ACS call event CallConnected" in caplog.text
     assert token not in caplog.text
+
+
+async def test_with_the_resource_id_callbacks_also_need_call_automations_jwt(
+    tmp_path: Path,
+) -> None:
+    acs, forger = (FakeAcsOpenId(rsa_key(), "res-1") for _ in range(2))
+    keys = web.Application()
+    keys.router.add_get("/calling/keys", acs.keys)
+    async with listening(keys) as keys_host:
+        check = AcsJwtCheck("res-1", jwks_url=f"http://{keys_host}/calling/keys")
+        async with acs_events_app(tmp_path, check) as (host, rest), aiohttp.ClientSession() as http:
+            async with http.post(f"http://{host}/acs/events?code={SECRET}", json=INCOMING):
+                pass
+            token = parse_qs(urlsplit(rest.answers[0]["callbackUri"]).query)["token"][0]
+            ours = f"http://{host}/acs/callbacks?token={token}"
+            for headers in ({}, {"Authorization": f"Bearer {forger.token()}"}):
+                async with http.post(ours, json=call_event("CallConnected"), headers=headers) as r:
+                    assert r.status == 403
+                    assert "no valid Call Automation JWT" in await r.text()
+            signed = {"Authorization": f"Bearer {acs.token()}"}
+            async with http.post(ours, json=call_event("CallConnected"), headers=signed) as r:
+                assert r.status == 200
+            stray = f"http://{host}/acs/callbacks?token=forged"  # the JWT alone is not enough
+            async with http.post(stray, json=call_event("CallConnected"), headers=signed) as r:
+                assert r.status == 403
 
 
 async def test_without_a_secret_the_events_route_is_off_unless_the_operator_opts_out(
