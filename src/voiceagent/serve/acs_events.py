@@ -119,9 +119,10 @@ def check_events_secret(secret: str) -> None:
         )
 
 
-def _redact_access_logs(secret: str) -> None:
-    """Keep ``secret`` (and every ``?token=``) out of aiohttp's access and server logs."""
-    register_secret(secret)
+def _redact_access_logs(secret: str | None) -> None:
+    """Keep ``secret`` and every ``?token=`` out of aiohttp's access and server logs."""
+    if secret is not None:
+        register_secret(secret)
     for name in ("aiohttp.access", "aiohttp.server"):
         logger = logging.getLogger(name)
         if not any(isinstance(f, SecretRedactingFilter) for f in logger.filters):
@@ -195,8 +196,7 @@ def add_acs_events(
             "calls (local testing only; set ACS_EVENTS_SECRET)",
             path,
         )
-    else:
-        _redact_access_logs(events_secret)
+    _redact_access_logs(events_secret)
     expected = events_secret.encode() if events_secret is not None else None
     audio_format = AudioFormat.PCM24_K_MONO if sample_rate == 24000 else AudioFormat.PCM16_K_MONO
     callback_url = public_url.rstrip("/") + callback_path
