@@ -6,6 +6,7 @@ The page is played by aiohttp (its WebSocket) and aiortc (its RTCPeerConnection)
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 from typing import Any
 
@@ -47,6 +48,16 @@ async def test_the_page_gets_ice_servers_and_its_offer_is_answered() -> None:
             offer = {"type": "avatar.offer", "sdp": peer.localDescription.sdp}
             await page.ws.send_str(json.dumps(offer))
             answer = await page.until(of_type("avatar.answer"))
+            # On to the service as Microsoft's samples send it (base64 of the description's
+            # JSON); back to the page as plain SDP text.
+            [connect] = [
+                e
+                for e in box.emulator.sessions[0].received
+                if e["type"] == "session.avatar.connect"
+            ]
+            described = json.loads(base64.b64decode(connect["client_sdp"]))
+            assert described == {"type": "offer", "sdp": peer.localDescription.sdp}
+            assert answer["sdp"].startswith("v=0")
             await peer.setRemoteDescription(RTCSessionDescription(sdp=answer["sdp"], type="answer"))
             frame = await asyncio.wait_for(tracks["video"].recv(), 20)
             assert frame.width > 0

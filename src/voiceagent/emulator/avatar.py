@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Protocol, TypeGuard
 import numpy as np
 import numpy.typing as npt
 
+from voiceagent.protocol.avatar_sdp import decode_sdp, encode_sdp, is_encoded_sdp
 from voiceagent.protocol.formats import OUTPUT_FORMATS
 from voiceagent.protocol.g711 import alaw_decode, ulaw_decode
 
@@ -213,16 +214,22 @@ class AvatarLink:
                 event_id=event_id,
             )
             return
-        if not isinstance(sdp, str) or "m=" not in sdp:
+        try:
+            offer = decode_sdp(sdp) if isinstance(sdp, str) else ""
+        except ValueError as exc:
+            offer, problem = "", str(exc)
+        else:
+            problem = "expected SDP text (v=0...) or its base64 JSON form"
+        if "m=" not in offer:
             await self._session.send_error(
-                "client_sdp must be the client's SDP offer (a string).",
+                f"client_sdp must be the client's SDP offer: {problem}.",
                 code="invalid_value",
                 param="client_sdp",
                 event_id=event_id,
             )
             return
         try:
-            answer = await self._answer(sdp, avatar)
+            answer = await self._answer(offer, avatar)
         except ImportError:
             await self._session.send_error(
                 "The emulated avatar needs aiortc: pip install 'voiceagent[avatar]'.",
@@ -236,6 +243,9 @@ class AvatarLink:
             )
             return
         self.connects += 1
+        # The answer in the offer's form: base64 JSON (as Microsoft's samples send) or plain SDP.
+        if isinstance(sdp, str) and is_encoded_sdp(sdp):
+            answer = encode_sdp(answer, "answer")
         await self._session.send_event({"type": "session.avatar.connecting", "server_sdp": answer})
 
     async def _answer(self, offer: str, avatar: dict[str, Any]) -> str:

@@ -6,8 +6,10 @@ the key or token never reaches the page. Messages on the page's WebSocket:
 * server -> page ``{"type": "avatar", "ice_servers": [...]}`` once ``session.updated`` reports
   the avatar (the ICE servers to create the ``RTCPeerConnection`` with: the service's TURN
   servers and their short-lived credentials, which the browser needs);
-* page -> server ``{"type": "avatar.offer", "sdp": "..."}`` (sent as ``session.avatar.connect``);
-* server -> page ``{"type": "avatar.answer", "sdp": "..."}`` (from ``session.avatar.connecting``).
+* page -> server ``{"type": "avatar.offer", "sdp": "..."}`` (sent as ``session.avatar.connect``,
+  its ``client_sdp`` in the base64 JSON form of ``protocol/avatar_sdp.py``);
+* server -> page ``{"type": "avatar.answer", "sdp": "..."}`` (from ``session.avatar.connecting``,
+  plain SDP text whichever form the service answered in).
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from ..bridges.web.framing import FrameError
+from ..protocol.avatar_sdp import decode_sdp, encode_sdp
 
 if TYPE_CHECKING:
     from ..bridges.web import WebAudioBackend
@@ -54,7 +57,13 @@ def relay_avatar(session: VoiceAgentSession, page: WebAudioBackend) -> OfferHand
                 page.send_control(json.dumps({"type": "avatar", "ice_servers": servers}))
 
     def on_connecting(event: Any) -> None:
-        page.send_control(json.dumps({"type": "avatar.answer", "sdp": event.server_sdp}))
+        try:
+            sdp = decode_sdp(str(event.server_sdp))
+        except ValueError as exc:
+            message = f"The avatar's answer could not be read ({exc}); the avatar stays off."
+            page.send_control(json.dumps({"type": "error", "message": message}))
+            return
+        page.send_control(json.dumps({"type": "avatar.answer", "sdp": sdp}))
 
     session.on("session.updated", on_updated)
     session.on("session.avatar.connecting", on_connecting)
@@ -76,7 +85,9 @@ def relay_avatar(session: VoiceAgentSession, page: WebAudioBackend) -> OfferHand
             )
         if announced[0] is None:
             raise FrameError("avatar.offer before the server sent 'avatar': no avatar is set")
-        await session.send_event({"type": "session.avatar.connect", "client_sdp": sdp})
+        # The SDP goes as Microsoft's samples send it (protocol/avatar_sdp.py).
+        client_sdp = encode_sdp(sdp, "offer")
+        await session.send_event({"type": "session.avatar.connect", "client_sdp": client_sdp})
         return True
 
     return handle
