@@ -94,13 +94,14 @@ class Playback:
         """``response.done``: delete unheard items, log what can be logged."""
         outcome = self.tracker.response_done(response_id, output_ids)
         wire = self._wire()
-        if wire is not None:
-            try:
+        try:
+            if wire is not None:
                 for item_id in outcome.delete:
                     await wire.delete_item(item_id)
-            except ConnectionLost:
-                log.debug("connection lost while deleting an unheard item")
-        self._sink.log_turns(outcome.turns)
+        except ConnectionLost:
+            log.debug("connection lost while deleting an unheard item")
+        finally:  # the tracker gave these up: logged even if the send is cancelled (a close)
+            self._sink.log_turns(outcome.turns)
         audio = self.audio
         if outcome.awaiting_playback and audio is not None and not audio.is_playing:
             self._finished()  # the last audio was already played when this arrived
@@ -121,12 +122,13 @@ class Playback:
         if plan.item_id is None and not plan.cancel:
             return  # nothing was playing or in progress: ordinary user speech
         wire = self._wire()
-        if wire is not None:
-            try:
+        try:
+            if wire is not None:
                 await send_plan(wire, plan)
-            except ConnectionLost:
-                log.debug("connection lost while handling a barge-in")
-        self._sink.log_turns(plan.turns)
+        except ConnectionLost:
+            log.debug("connection lost while handling a barge-in")
+        finally:  # the tracker gave these up: logged even if the send is cancelled (a close)
+            self._sink.log_turns(plan.turns)
         self._sink.emit(
             BargeIn(
                 item_id=plan.item_id,
@@ -171,24 +173,31 @@ class Playback:
         self._sink.log_turns(self.tracker.finish_all(self._played()))
 
     async def stop(self) -> None:
-        """The session closes: cut playback, tell the service what was heard, log it."""
+        """The session closes: cut playback, tell the service what was heard, log it.
+
+        Every open item is logged even when the caller cancels this while the service is told
+        (a close budget running out on a congested connection).
+        """
         played = self._played()
         if self.audio is not None:
             self.audio.flush()
         wire = self._wire()
-        if wire is not None and self.tracker.open_items:
-            plan = self.tracker.plan_barge_in(
-                played,
-                policy=_CUT_ON_CLOSE,
-                service_cancels=False,
-                service_truncates=self._service.service_truncates,
-            )
-            try:
-                await asyncio.wait_for(send_plan(wire, plan), _CLOSE_SEND_TIMEOUT_S)
-            except (asyncio.TimeoutError, ConnectionLost):
-                log.debug("could not tell the service what was heard before closing")
-            self._sink.log_turns(plan.turns)
-        self._sink.log_turns(self.tracker.finish_all(played))
+        turns: list[Turn] = []
+        try:
+            if wire is not None and self.tracker.open_items:
+                plan = self.tracker.plan_barge_in(
+                    played,
+                    policy=_CUT_ON_CLOSE,
+                    service_cancels=False,
+                    service_truncates=self._service.service_truncates,
+                )
+                turns = plan.turns
+                try:
+                    await asyncio.wait_for(send_plan(wire, plan), _CLOSE_SEND_TIMEOUT_S)
+                except (asyncio.TimeoutError, ConnectionLost):
+                    log.debug("could not tell the service what was heard before closing")
+        finally:
+            self._sink.log_turns(turns + self.tracker.finish_all(played))
 
 
 async def _flush_acknowledged(audio: AudioBackend) -> None:
