@@ -67,10 +67,8 @@ def dispatch(voice: ASGIVoiceApp, prefix: str = "/voice") -> Any:
     flask = WsgiToAsgi(flask_app)
 
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
-        if scope["type"] == "lifespan":  # nothing to start; WsgiToAsgi takes HTTP only
-            while (await receive())["type"] != "lifespan.shutdown":
-                await send({"type": "lifespan.startup.complete"})
-            await send({"type": "lifespan.shutdown.complete"})
+        if scope["type"] == "lifespan":  # WsgiToAsgi takes HTTP only; the voice app drains
+            await voice(scope, receive, send)
         elif scope["path"].startswith(prefix + "/"):
             # as Starlette's mount does: the full path, the prefix in root_path
             await voice({**scope, "root_path": scope.get("root_path", "") + prefix}, receive, send)

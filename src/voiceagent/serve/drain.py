@@ -57,7 +57,7 @@ class Drain:
         self._notify = notify
 
     def _say(self, message: str) -> None:
-        log.warning("%s", message)
+        log.info("%s", message)  # an expected step of shutting down, not a fault
         if self._notify is not None:
             self._notify(message)
 
