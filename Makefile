@@ -8,7 +8,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test lint typecheck pytest docs system-deps install bench clean
+.PHONY: demo test lint typecheck pytest docs system-deps install bench bench-pipecat clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,5 +50,20 @@ bench: install
 	$(BIN)/python bench/emulator_sessions.py
 	$(BIN)/python bench/bargein.py
 
+# CPU per Twilio call against Pipecat, side by side (docs/performance.md). Pipecat lives in its
+# own environment, .venv-bench (Python 3.11+), so that `make test` and .venv never see it.
+BENCH_VENV  := .venv-bench
+BENCH_STAMP := $(BENCH_VENV)/.installed
+PIPECAT_ARGS ?=
+
+$(BENCH_STAMP): bench/requirements-pipecat.txt pyproject.toml
+	$(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(BENCH_VENV)/bin/python -m pip install --quiet -r bench/requirements-pipecat.txt
+	touch $(BENCH_STAMP)
+
+bench-pipecat: $(BENCH_STAMP)
+	$(BENCH_VENV)/bin/python bench/pipecat_twilio.py $(PIPECAT_ARGS)
+
 clean:
-	rm -rf $(VENV) out .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(BENCH_VENV) out .pytest_cache .mypy_cache .ruff_cache
