@@ -27,7 +27,12 @@ GREETING = "Hi."
 @asynccontextmanager
 async def serve(*args: str, **env: str) -> AsyncIterator[tuple[str, asyncio.subprocess.Process]]:
     """The serve process with only the phone variables given here; yields ``host:port``."""
-    names = ("VOICEAGENT_PUBLIC_URL", "ACS_CONNECTION_STRING", "ACS_EVENTS_SECRET")
+    names = (
+        "VOICEAGENT_PUBLIC_URL",
+        "ACS_CONNECTION_STRING",
+        "ACS_EVENTS_SECRET",
+        "VOICEAGENT_SIGNING_SECRET",
+    )
     unset = tuple(n for n in names if n not in env)
     environment = {"AZURE_VOICELIVE_API_KEY": "sk-phone-serve-0123", **env}
     async with serve_process(*args, env=environment, unset=unset) as (url, proc):
@@ -72,7 +77,51 @@ async def test_serve_answers_signed_twilio_calls_and_holds_the_conversation() ->
         proc.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(proc.wait(), 15) == 0
         assert proc.stderr is not None
-        assert AUTH_TOKEN.encode() not in await proc.stderr.read()
+        logs = await proc.stderr.read()
+        assert AUTH_TOKEN.encode() not in logs
+        assert b"VOICEAGENT_SIGNING_SECRET is not set" in logs  # one replica only
+
+
+SIGNING = "signing-SECRET-shared-by-every-replica-0123456789"
+
+
+async def test_two_serve_replicas_with_one_signing_secret_share_a_call() -> None:
+    form = {"CallSid": "CA" + "9" * 32, "From": "+15550100", "To": "+15550199"}
+    signature = RequestValidator(AUTH_TOKEN).compute_signature(PUBLIC + "/twilio/voice", form)
+    env = {"TWILIO_AUTH_TOKEN": AUTH_TOKEN, "VOICEAGENT_SIGNING_SECRET": SIGNING}
+    async with (
+        serve("--public-url", PUBLIC, "--greeting", GREETING, **env) as (a, proc_a),
+        serve("--public-url", PUBLIC, "--greeting", GREETING, **env) as (b, proc_b),
+        aiohttp.ClientSession() as http,
+    ):
+        headers = {"X-Twilio-Signature": signature}
+        async with http.post(f"http://{a}/twilio/voice", data=form, headers=headers) as answered:
+            twiml = await answered.text()
+        parameters = dict(re.findall(r'<Parameter name="([^"]+)" value="([^"]+)"', twiml))
+        call = FakeTwilioCall(f"ws://{b}/media/twilio", parameters=parameters)
+        call.call_sid = form["CallSid"]
+        async with call:  # the replica that did not answer the webhook greets the caller
+            await call.wait_played(300, timeout=20)
+            assert not call.closed_by_server.is_set()
+        for proc in (proc_a, proc_b):
+            proc.send_signal(signal.SIGTERM)
+            assert await asyncio.wait_for(proc.wait(), 15) == 0
+            assert proc.stderr is not None
+            logs = await proc.stderr.read()
+            assert SIGNING.encode() not in logs and b"SIGNING_SECRET is not set" not in logs
+
+
+async def test_a_short_signing_secret_stops_serve_saying_how_to_make_one() -> None:
+    short = "signing-SECRET-short"
+    env = {**os.environ, "VOICEAGENT_PUBLIC_URL": PUBLIC, "VOICEAGENT_SIGNING_SECRET": short}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "voiceagent", "serve", "--emulator", "--port", "0",
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=env,
+    )  # fmt: skip
+    _, err = await asyncio.wait_for(proc.communicate(), 30)
+    assert proc.returncode == 2
+    assert b"VOICEAGENT_SIGNING_SECRET has 20 characters" in err and b"at least 32" in err
+    assert short.encode() not in err
 
 
 async def test_without_public_url_the_phone_routes_say_what_to_set() -> None:

@@ -37,6 +37,14 @@ ACS_EVENTS_WARNING = (
 )
 
 
+SIGNING_SECRET_WARNING = (
+    "WARNING: VOICEAGENT_SIGNING_SECRET is not set: phone-call tokens are signed with a random "
+    "secret of this process, so with several replicas a Twilio media stream or an ACS callback "
+    "that reaches another one is refused. Give every replica the same VOICEAGENT_SIGNING_SECRET "
+    "(32+ random characters; environment only, never a flag)."
+)
+
+
 def add_arguments(serve: argparse.ArgumentParser) -> None:
     """Add the ``serve`` flags: ``run``'s connection settings plus the server's own."""
     add_connection_flags(serve)
@@ -98,7 +106,9 @@ def add_arguments(serve: argparse.ArgumentParser) -> None:
         metavar="URL",
         help="the https address phone carriers reach, for /twilio/voice and /acs/events "
         "[VOICEAGENT_PUBLIC_URL]; secrets from TWILIO_AUTH_TOKEN, ACS_CONNECTION_STRING and "
-        "ACS_EVENTS_SECRET (the ?code= of the Event Grid subscription's /acs/events URL)",
+        "ACS_EVENTS_SECRET (the ?code= of the Event Grid subscription's /acs/events URL); "
+        "VOICEAGENT_SIGNING_SECRET (32+ characters, the same on every replica) signs the "
+        "calls' tokens",
     )
     ours.add_argument(
         "--allow-unauthenticated-acs-events",
@@ -139,6 +149,7 @@ def _phone(args: argparse.Namespace) -> Any:
         ),
         acs_resource_id=environ.get("ACS_RESOURCE_ID") or None,
         acs_jwks_url=environ.get("VOICEAGENT_ACS_JWKS_URL") or None,
+        signing_secret=environ.get("VOICEAGENT_SIGNING_SECRET") or None,
     )
 
 
@@ -233,6 +244,8 @@ async def _serve(args: argparse.Namespace, settings: RunSettings) -> int:
         phone = _phone(args)
         if phone.acs_events_unauthenticated and not _JSON_LOGS:  # JSON: the library's record
             _tell(ACS_EVENTS_WARNING)
+        if phone.signing_secret is None and (phone.public_url or not _is_loopback(args.host)):
+            _tell(SIGNING_SECRET_WARNING)
         app = create_app(
             factory, limits=limits, registry=registry, operator_token=token, phone=phone
         )

@@ -4,9 +4,10 @@ Calls arrive as Event Grid events: a ``Microsoft.EventGrid.SubscriptionValidatio
 (answered with its ``validationCode``), then ``Microsoft.Communication.IncomingCall``, answered
 through the Call Automation SDK with media streaming to this server's own ``/media/acs``, PCM at
 24 kHz (no resampling), bidirectional. The transport URL carries a one-time token bound to the
-call's correlation id; the media route's check (:func:`acs_stream_check`) refuses a socket
-without it. When the app's registry would refuse the conversation (full or draining), the call
-is rejected (``reject_call``, reason ``busy``) instead of answered, and counted as a refusal.
+call's correlation id (signed: any replica with the same signing secret verifies it); the media
+route's check (:func:`acs_stream_check`) refuses a socket without it. When the app's registry
+would refuse the conversation (full or draining), the call is rejected (``reject_call``, reason
+``busy``) instead of answered, and counted as a refusal.
 
 Nothing here trusts an anonymous POST:
 
@@ -22,7 +23,6 @@ from __future__ import annotations
 
 import logging
 import secrets
-import time
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
 
@@ -31,6 +31,7 @@ from aiohttp import web
 from ..bridges.telephony.backend import CallInfo
 from ..redaction import SecretRedactingFilter, register_secret
 from .registry import find_registry
+from .signed_tokens import TokenSigner
 from .twilio_voice import StreamTokens, websocket_url
 
 if TYPE_CHECKING:
@@ -39,6 +40,8 @@ if TYPE_CHECKING:
     from .acs_auth import AcsJwtCheck
 
 __all__ = [
+    "ACS_CALLBACK",
+    "ACS_STREAM",
     "EVENTS_SECRET_PARAMETER",
     "CallbackTokens",
     "acs_stream_check",
@@ -52,6 +55,10 @@ VALIDATION = "Microsoft.EventGrid.SubscriptionValidationEvent"
 INCOMING_CALL = "Microsoft.Communication.IncomingCall"
 DISCONNECTED = "CallDisconnected"
 CORRELATION_HEADER = "x-ms-call-correlation-id"
+ACS_STREAM = "acs-stream"
+"""The purpose ACS media-socket tokens are signed for."""
+ACS_CALLBACK = "acs-callback"
+"""The purpose ACS callback tokens are signed for."""
 EVENTS_SECRET_PARAMETER = "code"
 """The query parameter of the Event Grid endpoint URL that carries the secret (``?code=``)."""
 MIN_SECRET_CHARS = 16
@@ -75,39 +82,38 @@ def acs_stream_check(tokens: StreamTokens) -> Any:
 
 
 class CallbackTokens:
-    """A token per answered call for its Call Automation callbacks; valid until it hangs up."""
+    """A signed token per answered call for its Call Automation callbacks, on any replica.
 
-    def __init__(self, ttl_s: float = 6 * 3600.0) -> None:
-        """A token is forgotten at ``CallDisconnected`` or, at the latest, after ``ttl_s``."""
+    Valid until ``ttl_s`` after the answer; this instance also refuses a call's callbacks once
+    it has seen its ``CallDisconnected`` (another replica only by the expiry).
+    """
+
+    def __init__(self, ttl_s: float = 6 * 3600.0, *, signer: TokenSigner | None = None) -> None:
+        """Tokens expire ``ttl_s`` after minting; ``signer`` as for :class:`StreamTokens`."""
         self.ttl_s = ttl_s
-        self._tokens: dict[str, tuple[str, float]] = {}  # correlation id -> (token, until)
+        self.signer = signer or TokenSigner()
+        self._ended: dict[str, float] = {}  # correlation id -> when its tokens have expired
 
     def mint(self, correlation_id: str) -> str:
         """A new token for the call ``correlation_id``."""
-        self._expire()
-        token = secrets.token_urlsafe(24)
-        self._tokens[correlation_id] = (token, time.monotonic() + self.ttl_s)
-        return token
+        self._ended.pop(correlation_id, None)
+        return self.signer.mint(ACS_CALLBACK, correlation_id, self.ttl_s)
 
     def valid(self, token: str | None, correlation_id: str) -> bool:
-        """Whether ``token`` is the one minted for ``correlation_id`` (constant-time compare)."""
-        self._expire()
-        minted = self._tokens.get(correlation_id)
-        if not token or minted is None:
+        """Whether ``token`` was minted for ``correlation_id``'s callbacks and is still valid."""
+        now = self.signer.now()
+        for call in [c for c, until in self._ended.items() if until <= now]:
+            del self._ended[call]
+        if correlation_id in self._ended:
             return False
-        return secrets.compare_digest(minted[0].encode(), token.encode())
+        return self.signer.verify(token, ACS_CALLBACK, correlation_id) is not None
 
     def forget(self, correlation_id: str) -> None:
-        """The call has ended: its callbacks are refused from now on."""
-        self._tokens.pop(correlation_id, None)
-
-    def _expire(self) -> None:
-        now = time.monotonic()
-        for call in [c for c, (_, until) in self._tokens.items() if until < now]:
-            del self._tokens[call]
+        """The call has ended: this instance refuses its callbacks from now on."""
+        self._ended[correlation_id] = self.signer.now() + self.ttl_s
 
     def __repr__(self) -> str:
-        return f"CallbackTokens({len(self._tokens)} calls)"
+        return f"CallbackTokens({len(self._ended)} ended, {self.signer!r})"
 
 
 def check_events_secret(secret: str) -> None:
@@ -143,6 +149,7 @@ def add_acs_events(
     events_secret: str | None,
     allow_unauthenticated: bool = False,
     callback_jwt: AcsJwtCheck | None = None,
+    callback_tokens: CallbackTokens | None = None,
     path: str = "/acs/events",
     callback_path: str = "/acs/callbacks",
     stream_path: str = "/media/acs",
@@ -155,13 +162,16 @@ def add_acs_events(
         public_url: The https address ACS reaches (stream and callback URLs are built on it).
         client: A Call Automation client (``CallAutomationClient.from_connection_string(
             os.environ["ACS_CONNECTION_STRING"])``, the ``aio`` one).
-        tokens: Where the one-time stream tokens are kept (the media route checks them).
+        tokens: Mints the one-time stream tokens (the media route checks them, on any replica
+            with the same signing secret).
         events_secret: What Event Grid must send as ``?code=`` (``ACS_EVENTS_SECRET``; at least
             16 characters): the subscription's endpoint is ``{public_url}{path}?code=<it>``.
         allow_unauthenticated: With no ``events_secret``, accept anyone's events (local testing
             only: a warning says so).
         callback_jwt: Also require Call Automation's JWT on each callback (the resource's
             :class:`~voiceagent.serve.acs_auth.AcsJwtCheck`; None: the minted token only).
+        callback_tokens: Mints and checks the callbacks' tokens (default: signed by ``tokens``'
+            signer, so any replica with the same signing secret takes a call's callbacks).
         path: The Event Grid subscription's endpoint.
         callback_path: Where Call Automation posts the call's events.
         stream_path: The media WebSocket's path.
@@ -200,7 +210,7 @@ def add_acs_events(
     expected = events_secret.encode() if events_secret is not None else None
     audio_format = AudioFormat.PCM24_K_MONO if sample_rate == 24000 else AudioFormat.PCM16_K_MONO
     callback_url = public_url.rstrip("/") + callback_path
-    callbacks_for = CallbackTokens()
+    callbacks_for = callback_tokens or CallbackTokens(signer=tokens.signer)
 
     async def answer(data: dict[str, Any]) -> None:
         context = data.get("incomingCallContext")

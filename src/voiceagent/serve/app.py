@@ -64,6 +64,7 @@ def create_app(
             acs_events_unauthenticated=phone.acs_events_unauthenticated,
             acs_resource_id=phone.acs_resource_id,
             acs_jwks_url=phone.acs_jwks_url,
+            signing_secret=phone.signing_secret,
         )
     return app
 
@@ -74,6 +75,8 @@ class PhoneSettings:
 
     ``acs_events_secret`` is the ``?code=`` Event Grid must send to ``/acs/events``;
     ``acs_events_unauthenticated`` accepts ACS events without one (local testing only).
+    ``signing_secret`` signs the calls' tokens (``VOICEAGENT_SIGNING_SECRET``: 32+ characters,
+    the same on every replica); None: a random one of this process's own (one replica).
     """
 
     public_url: str | None
@@ -83,8 +86,13 @@ class PhoneSettings:
     acs_events_unauthenticated: bool = False
     acs_resource_id: str | None = None
     acs_jwks_url: str | None = None
+    signing_secret: str | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
+        if self.signing_secret is not None:
+            from .signed_tokens import check_signing_secret
+
+            check_signing_secret(self.signing_secret)
         if self.acs_events_secret is not None:
             from .acs_events import check_events_secret
 

@@ -162,6 +162,7 @@ def add_phone_routes(
     acs_events_unauthenticated: bool = False,
     acs_resource_id: str | None = None,
     acs_jwks_url: str | None = None,
+    signing_secret: str | None = None,
 ) -> None:
     """Mount ``POST /twilio/voice``, ``/media/twilio``, ``POST /acs/events`` and ``/media/acs``.
 
@@ -182,15 +183,21 @@ def add_phone_routes(
             and require that JWT on every Call Automation callback besides the call's token.
         acs_jwks_url: Where ACS's signing keys are published (default: the ``jwks_uri`` of
             ACS's OpenID configuration).
+        signing_secret: Signs the calls' tokens (``VOICEAGENT_SIGNING_SECRET``, 32+ characters,
+            the same on every replica, so a stream or callback may reach any of them); None: a
+            random secret of this app's own (one replica).
     """
-    from .acs_events import acs_stream_check, add_acs_events
+    from .acs_events import ACS_STREAM, CallbackTokens, acs_stream_check, add_acs_events
+    from .signed_tokens import TokenSigner
     from .twilio_voice import StreamTokens, add_twilio_webhook
 
     if public_url is None:
         posts, gets = ("/twilio/voice", "/acs/events"), ("/media/twilio", "/media/acs")
         _add_refusals(app, NO_PUBLIC_URL, posts, gets)
         return
-    twilio_tokens, acs_tokens = StreamTokens(), StreamTokens()
+    signer = TokenSigner(signing_secret)
+    twilio_tokens = StreamTokens(signer=signer)
+    acs_tokens = StreamTokens(signer=signer, purpose=ACS_STREAM)
     add_twilio_webhook(
         app, public_url=public_url, auth_token=twilio_auth_token, tokens=twilio_tokens
     )
@@ -217,6 +224,7 @@ def add_phone_routes(
             events_secret=acs_events_secret,
             allow_unauthenticated=acs_events_unauthenticated,
             callback_jwt=jwt_check,
+            callback_tokens=CallbackTokens(signer=signer),
         )
 
     async def twilio(request: web.Request) -> web.WebSocketResponse:

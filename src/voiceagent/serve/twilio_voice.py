@@ -3,7 +3,9 @@
 The webhook checks ``X-Twilio-Signature`` (HMAC-SHA1 with the account's auth token, over the URL
 Twilio called and the POST parameters: ``twilio.request_validator.RequestValidator``) and mints a
 one-time ``<Parameter name="token">`` the stream must present in ``start.customParameters``; the
-media route's check (:meth:`StreamTokens.check`) refuses a stream without it. When the app's
+media route's check (:meth:`StreamTokens.check`) refuses a stream without it. The token is signed
+(HMAC-SHA256 over purpose, CallSid and expiry), so the stream may reach any replica that has the
+same signing secret. When the app's
 registry would refuse the conversation (full or draining), a signed webhook is answered
 ``<Reject reason="busy"/>`` instead (the caller hears busy; Twilio neither answers nor bills it)
 and counted as a refusal.
@@ -12,56 +14,66 @@ and counted as a refusal.
 from __future__ import annotations
 
 import logging
-import secrets
-import time
 from typing import Any
 
 from aiohttp import web
 
 from ..bridges.telephony.backend import CallInfo
 from .registry import find_registry
+from .signed_tokens import SpentTokens, TokenSigner
 
 __all__ = ["StreamTokens", "add_twilio_webhook", "websocket_url"]
 
 log = logging.getLogger("voiceagent.serve")
 
 TOKEN_PARAMETER = "token"
+TWILIO_STREAM = "twilio-stream"
+"""The purpose Twilio media-stream tokens are signed for."""
 
 
 class StreamTokens:
-    """One-time tokens a webhook mints for one call and its media stream redeems once."""
+    """One-time tokens a webhook mints for one call's media stream; any replica redeems them.
 
-    def __init__(self, ttl_s: float = 60.0) -> None:
-        """Tokens not redeemed within ``ttl_s`` seconds expire."""
+    Each token is signed (:class:`~voiceagent.serve.signed_tokens.TokenSigner`) for this
+    ``purpose`` and one call id, so a replica with the same signing secret verifies it without
+    shared state; this instance refuses one it has already redeemed (until it expires).
+    """
+
+    def __init__(
+        self,
+        ttl_s: float = 60.0,
+        *,
+        signer: TokenSigner | None = None,
+        purpose: str = TWILIO_STREAM,
+    ) -> None:
+        """Tokens not redeemed within ``ttl_s`` seconds expire.
+
+        Args:
+            ttl_s: Seconds a token is valid from its minting.
+            signer: Signs and verifies (give every replica one with the same secret);
+                None: a random secret of this instance's own (one replica).
+            purpose: What the tokens are for: a token minted for another purpose is refused.
+        """
         self.ttl_s = ttl_s
-        self._tokens: dict[str, tuple[str, float]] = {}
+        self.purpose = purpose
+        self.signer = signer or TokenSigner()
+        self._spent = SpentTokens(self.signer.now)
 
     def mint(self, call_id: str) -> str:
         """A new token for ``call_id``."""
-        self._expire()
-        token = secrets.token_urlsafe(24)
-        self._tokens[token] = (call_id, time.monotonic() + self.ttl_s)
-        return token
+        return self.signer.mint(self.purpose, call_id, self.ttl_s)
 
     def redeem(self, token: str | None, call_id: str) -> bool:
-        """True once for a token minted for ``call_id`` and not expired; False ever after."""
-        self._expire()
-        if not token or token not in self._tokens:
-            return False
-        minted_for, _ = self._tokens.pop(token)
-        return secrets.compare_digest(minted_for, call_id)
+        """True once (here) for a token minted for ``call_id`` and not expired."""
+        expires = self.signer.verify(token, self.purpose, call_id)
+        return expires is not None and token is not None and self._spent.spend(token, expires)
 
     def check(self, call: CallInfo, request: web.Request) -> bool:
         """A ``check`` for :func:`~voiceagent.serve.telephony.hold_call`."""
         return self.redeem(call.custom_parameters.get(TOKEN_PARAMETER), call.call_id)
 
-    def _expire(self) -> None:
-        now = time.monotonic()
-        for token in [t for t, (_, until) in self._tokens.items() if until < now]:
-            del self._tokens[token]
-
     def __repr__(self) -> str:
-        return f"StreamTokens({len(self._tokens)} outstanding)"
+        return f"StreamTokens({self.purpose}, {len(self._spent)} redeemed, {self.signer!r})"
 
 
 def websocket_url(public_url: str, stream_path: str) -> str:
@@ -91,8 +103,8 @@ def add_twilio_webhook(
             the URL Twilio called, which a proxy in front of this server hides from it.
         auth_token: The account's auth token (``TWILIO_AUTH_TOKEN``); None accepts unsigned
             webhooks (development only: a warning says so).
-        tokens: Where the one-time stream tokens are kept (give the same to the media route's
-            ``check``).
+        tokens: Mints the stream tokens (the media route's ``check`` is this one's, or that of
+            one with a signer of the same secret on another replica).
         path: The webhook's path.
         stream_path: The media WebSocket's path, on the same ``public_url``.
     """
