@@ -227,3 +227,14 @@ async def test_an_acs_call_answered_by_one_replica_streams_and_calls_back_to_ano
         async with again:  # once
             await again.wait_closed_by_server(timeout=5)
         assert on_b.calls.empty()
+
+
+def test_the_kubernetes_replicas_share_one_signing_secret() -> None:
+    import yaml
+
+    root = Path(__file__).resolve().parents[3]
+    deployment = yaml.safe_load((root / "deploy/k8s/deployment.yaml").read_text())
+    assert deployment["spec"]["replicas"] > 1
+    env = {e["name"]: e for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]}
+    source = env["VOICEAGENT_SIGNING_SECRET"]["valueFrom"]["secretKeyRef"]
+    assert not source.get("optional")  # a pod without it would refuse the others' calls
