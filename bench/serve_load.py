@@ -129,6 +129,7 @@ class Stderr:
     def __init__(self, proc: Any) -> None:
         self.dropped_warnings = 0
         self.errors: list[str] = []
+        self.slow: list[str] = []
         self._task = asyncio.create_task(self._read(proc.stderr))
 
     async def _read(self, stream: asyncio.StreamReader) -> None:
@@ -136,6 +137,8 @@ class Stderr:
             line = raw.decode(errors="replace")
             if "network too slow: dropped" in line:
                 self.dropped_warnings += 1
+            elif "Executing <" in line:  # PYTHONASYNCIODEBUG=1: a slow callback, for diagnosis
+                self.slow.append(line.strip()[:400])
             elif '"ERROR"' in line or "Traceback" in line:
                 self.errors.append(line.strip()[:300])
 
@@ -266,6 +269,8 @@ async def main_async(args: argparse.Namespace) -> None:
                 results.append(await step(n, ctx, args))
             for line in ctx["stderr"].errors[:5]:
                 print(f"  serve error: {line}", flush=True)
+            for line in ctx["stderr"].slow[-10:]:
+                print(f"  serve slow callback: {line}", flush=True)
     finally:
         for proc in reversed(procs):
             if proc.returncode is None:
