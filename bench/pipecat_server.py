@@ -15,10 +15,10 @@ telephony examples' ``PipelineParams``). ``auto_hang_up`` is off: there is no Tw
 Settings from the environment: ``VOICELIVE_ENDPOINT``, ``AZURE_VOICELIVE_API_KEY`` (``bench``),
 ``VOICELIVE_MODEL`` (``gpt-realtime``), ``PIPECAT_SAMPLE_RATE`` (8000), ``PIPECAT_AUTO_SILENCE``
 (``1``, Pipecat's default: silence frames fill the line between replies; ``0`` turns it off).
-Loguru logs at WARNING, like the voiceagent server it is measured against (Pipecat's default is
-DEBUG, every frame event). ``GET /bench/lag`` returns the event-loop lag samples taken since the
-last call (a wake-up every 250 ms, as ``voiceagent serve``'s own loop monitor) and the number of
-live calls.
+Loguru logs at WARNING (Pipecat's default is DEBUG, every frame event; the voiceagent server it
+is measured against logs errors only by default). ``GET /bench/lag`` returns the event-loop lag
+samples taken since the last call (a wake-up every 250 ms, as ``voiceagent serve``'s own loop
+monitor) and the number of live calls.
 """
 
 from __future__ import annotations
