@@ -154,6 +154,8 @@ async def measure(
         ticks = sum(c.ticks for c in calls) - ticks0
     finally:
         stop.set()
+        for talker in talkers:  # one mid-sentence on a call the server hung up would wait forever
+            talker.cancel()
         await asyncio.gather(*talkers, return_exceptions=True)
         await asyncio.gather(*(c.hang_up() for c in calls), return_exceptions=True)
         await asyncio.sleep(1.0)  # the server closes the calls' Voice Live sessions
