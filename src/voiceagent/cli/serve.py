@@ -244,7 +244,7 @@ async def _serve(args: argparse.Namespace, settings: RunSettings) -> int:
         phone = _phone(args)
         if phone.acs_events_unauthenticated and not _JSON_LOGS:  # JSON: the library's record
             _tell(ACS_EVENTS_WARNING)
-        if phone.signing_secret is None and (phone.public_url or not _is_loopback(args.host)):
+        if phone.signing_secret is None and phone.public_url:  # phone routes on: tokens minted
             _tell(SIGNING_SECRET_WARNING)
         app = create_app(
             factory, limits=limits, registry=registry, operator_token=token, phone=phone
