@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import re
 import signal
@@ -12,6 +13,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 
 from voiceagent import AgentConfig, InputTranscription, SessionFactory, SessionOptions
@@ -113,3 +115,16 @@ async def serve_process(
             else:
                 proc.send_signal(signal.SIGTERM)
                 await asyncio.wait_for(proc.wait(), 15)
+
+
+async def until(ws: aiohttp.ClientWebSocketResponse, check: Any) -> dict[str, Any]:
+    """The first text message from the page's socket that ``check`` accepts (binary skipped)."""
+    async with asyncio.timeout(20):
+        while True:
+            msg = await ws.receive()
+            if msg.type is aiohttp.WSMsgType.BINARY:
+                continue
+            assert msg.type is aiohttp.WSMsgType.TEXT, msg
+            message: dict[str, Any] = json.loads(msg.data)
+            if check(message):
+                return message

@@ -17,6 +17,8 @@ import pytest
 
 from session_helpers import user_speech
 
+from .helpers import until
+
 pytest.importorskip("uvicorn", reason="uvicorn not installed: pip install -e '.[dev]'")
 
 CHUNK = 4800
@@ -98,18 +100,6 @@ async def recipe(tmp_path: Path) -> AsyncIterator[tuple[str, asyncio.subprocess.
         if proc.returncode is None:
             proc.kill()
             await proc.wait()
-
-
-async def until(ws: aiohttp.ClientWebSocketResponse, check: object) -> dict[str, object]:
-    async with asyncio.timeout(20):
-        while True:
-            msg = await ws.receive()
-            if msg.type is aiohttp.WSMsgType.BINARY:
-                continue
-            assert msg.type is aiohttp.WSMsgType.TEXT, msg
-            message: dict[str, object] = json.loads(msg.data)
-            if check(message):  # type: ignore[operator]
-                return message
 
 
 async def tab(http: aiohttp.ClientSession, url: str) -> aiohttp.ClientWebSocketResponse:

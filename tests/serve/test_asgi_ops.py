@@ -18,7 +18,7 @@ from voiceagent.audio.memory import MemoryAudio
 from voiceagent.emulator import AgentScript, Emulator
 from voiceagent.serve import ASGIVoiceApp, SessionRegistry
 
-from .helpers import LONG_REPLY, emulator_factory
+from .helpers import LONG_REPLY, emulator_factory, until
 
 uvicorn = pytest.importorskip("uvicorn", reason="uvicorn not installed: pip install -e '.[dev]'")
 routing = pytest.importorskip("starlette.routing", reason="starlette not installed")
@@ -40,18 +40,6 @@ async def on_uvicorn(app: Any, *, lifespan: str = "off") -> AsyncIterator[tuple[
     finally:
         server.should_exit = True
         await asyncio.wait_for(serving, 20)
-
-
-async def until(ws: aiohttp.ClientWebSocketResponse, check: Any) -> dict[str, Any]:
-    async with asyncio.timeout(20):
-        while True:
-            msg = await ws.receive()
-            if msg.type is aiohttp.WSMsgType.BINARY:
-                continue
-            assert msg.type is aiohttp.WSMsgType.TEXT, msg
-            message: dict[str, Any] = json.loads(msg.data)
-            if check(message):
-                return message
 
 
 async def open_tab(http: aiohttp.ClientSession, base: str) -> aiohttp.ClientWebSocketResponse:

@@ -14,7 +14,7 @@ import pytest
 
 from session_helpers import user_speech
 
-from .helpers import serve_process
+from .helpers import serve_process, until
 
 CHUNK = 4800
 
@@ -28,18 +28,6 @@ async def tab(http: aiohttp.ClientSession, url: str) -> aiohttp.ClientWebSocketR
     await ws.send_str(json.dumps({"type": "hello", "sample_rate": 24000}))
     await until(ws, lambda m: m == {"type": "state", "state": "listening"})
     return ws
-
-
-async def until(ws: aiohttp.ClientWebSocketResponse, check: object) -> dict[str, object]:
-    async with asyncio.timeout(20):
-        while True:
-            msg = await ws.receive()
-            if msg.type is aiohttp.WSMsgType.BINARY:
-                continue
-            assert msg.type is aiohttp.WSMsgType.TEXT, msg
-            message: dict[str, object] = json.loads(msg.data)
-            if check(message):  # type: ignore[operator]
-                return message
 
 
 async def hang_up(ws: aiohttp.ClientWebSocketResponse) -> None:

@@ -31,7 +31,7 @@ from voiceagent import (
 from voiceagent.emulator import AgentScript, Emulator, FunctionCall, Reply
 from voiceagent.serve import Hooks, create_app
 
-from .helpers import LONG_REPLY
+from .helpers import LONG_REPLY, until
 
 pytestmark = pytest.mark.usefixtures("clean_env")
 
@@ -86,18 +86,6 @@ async def served(script: AgentScript) -> AsyncIterator[Served]:
         finally:
             await runner.cleanup()
             await factory.aclose()
-
-
-async def until(ws: aiohttp.ClientWebSocketResponse, check: Any) -> dict[str, Any]:
-    async with asyncio.timeout(20):
-        while True:
-            msg = await ws.receive()
-            if msg.type is aiohttp.WSMsgType.BINARY:
-                continue
-            assert msg.type is aiohttp.WSMsgType.TEXT, msg
-            message: dict[str, Any] = json.loads(msg.data)
-            if check(message):
-                return message
 
 
 async def tab(box: Served, http: aiohttp.ClientSession) -> aiohttp.ClientWebSocketResponse:
