@@ -39,6 +39,7 @@ import contextlib
 import os
 import re
 import secrets
+import shutil
 import signal
 import socket
 import sys
@@ -320,6 +321,8 @@ def main() -> None:
     args = parser.parse_args()
     if not 1 <= args.seconds <= 300:
         sys.exit("--seconds must be between 1 and 300 (a bounded run)")
+    if args.profile is not None and shutil.which("py-spy") is None:
+        sys.exit("--profile samples with py-spy, which is not installed: pip install py-spy")
     asyncio.run(main_async(args))
 
 
