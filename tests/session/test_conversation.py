@@ -179,6 +179,40 @@ async def test_a_reply_heard_not_at_all_is_deleted_from_the_history() -> None:
         assert [e for e in server.sent if e["type"] == "error"] == []
 
 
+class DeafAudio(MemoryAudio):
+    """A device that plays nothing: every reply is unheard however long it streams."""
+
+    def play(self, item_id: str, pcm: bytes) -> None:
+        pass
+
+
+async def test_closing_while_an_unheard_reply_streams_deletes_it_and_logs_it_unheard(
+    tmp_path: Path,
+) -> None:
+    log_path = tmp_path / "logs" / "conversation.jsonl"
+    async with Emulator(token=TOKEN, realtime=True, script=AgentScript(default=LONG_REPLY)) as emu:
+        session = agent_session(emu, audio=DeafAudio(speed=1.0), log_path=log_path)
+        first_audio = future_of(session, "response.audio.delta")
+        transcript = future_of(session, "response.audio_transcript.delta")
+        async with session:
+            server = await emu.wait_for_session(timeout=5)
+            await session.create_response()
+            delta = await asyncio.wait_for(first_audio, 15)
+            await asyncio.wait_for(transcript, 15)
+            # the reply is streaming and nothing of it was heard: close now
+        types = [e["type"] for e in server.received]
+        assert "response.cancel" in types
+        deleted = [e for e in server.received if e["type"] == "conversation.item.delete"]
+        assert [e["item_id"] for e in deleted] == [delta.item_id]
+        assert types.index("response.cancel") < types.index("conversation.item.delete")
+        assert "conversation.item.truncate" not in types  # never a truncate at 0 ms
+        assert all(i.get("id") != delta.item_id for i in server.conversation.items)
+        # the log keeps the reply as interrupted with nothing heard, not as said
+        logged = [json.loads(line) for line in log_path.read_text().splitlines()]
+        replies = [t for t in logged if t["kind"] == "turn" and t.get("item_id") == delta.item_id]
+        assert len(replies) == 1 and replies[0]["interrupted"] and replies[0]["text"] == ""
+
+
 async def test_closing_mid_reply_logs_what_was_heard_and_truncates_the_history(
     tmp_path: Path,
 ) -> None:

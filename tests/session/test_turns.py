@@ -65,6 +65,35 @@ def test_an_item_heard_not_at_all_is_deleted_once_its_response_is_done() -> None
     assert turn.interrupted and turn.text == "" and turn.full_text == TEXT
 
 
+def test_closing_deletes_an_unheard_item_still_streaming_and_logs_it_unheard() -> None:
+    t = streaming_tracker()
+    p = t.plan_barge_in(
+        played({"item_1": 0}),
+        policy=BargeInPolicy(cancel_response="always"),
+        service_cancels=False,
+        service_truncates=False,
+        closing=True,  # no response.done will come: delete now, after the cancel
+    )
+    assert p.cancel_response_id == "resp_1" and p.deletions == ("item_1",)
+    [turn] = t.finish_all(played({"item_1": 0}))
+    assert turn.interrupted and turn.text == "" and turn.full_text == TEXT
+
+
+def test_closing_before_a_barge_ins_response_is_done_sends_the_pending_delete() -> None:
+    t = streaming_tracker()
+    assert plan(t, {"item_1": 0}).deletions == ()  # a barge-in: delete once the response ends
+    p = t.plan_barge_in(
+        played({"item_1": 0}),
+        policy=BargeInPolicy(cancel_response="always"),
+        service_cancels=False,
+        service_truncates=False,
+        closing=True,  # ...but the session closes first
+    )
+    assert p.deletions == ("item_1",)
+    [turn] = t.finish_all(played({"item_1": 0}))
+    assert turn.interrupted and turn.text == ""
+
+
 def test_an_unheard_finished_item_is_deleted_at_once() -> None:
     t = streaming_tracker()
     t.response_done("resp_1", ["item_1"])

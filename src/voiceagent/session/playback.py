@@ -190,6 +190,7 @@ class Playback:
                     policy=_CUT_ON_CLOSE,
                     service_cancels=False,
                     service_truncates=self._service.service_truncates,
+                    closing=True,
                 )
                 turns = plan.turns
                 try:

@@ -138,6 +138,7 @@ class TurnTracker:
         policy: BargeInPolicy,
         service_cancels: bool,
         service_truncates: bool,
+        closing: bool = False,
     ) -> BargeInPlan:
         """Decide what to send for an interruption, and mark the unheard items as interrupted.
 
@@ -146,6 +147,8 @@ class TurnTracker:
             policy: The session's barge-in policy.
             service_cancels: The service cancels the response itself (``interrupt_response``).
             service_truncates: The service truncates by itself (``auto_truncate``).
+            closing: The session closes: no ``response.done`` will be waited for, so an unheard
+                item is deleted now (after the cancel), not when its response is done.
         """
         cancel_id: str | None = None
         active = self.responses.active_id
@@ -161,6 +164,9 @@ class TurnTracker:
         current: _Item | None = None
         for item in list(self._items.values()):
             if item.interrupted_at is not None:
+                if closing and item.delete_when_done:  # its response.done will not come now
+                    deletions.append(item.item_id)
+                    item.delete_when_done = False
                 continue
             played = min(played_frames(item.item_id), item.received_frames)
             streaming = item.response_id is not None and item.response_id == active
@@ -175,14 +181,14 @@ class TurnTracker:
                 # Heard nothing: a truncate at 0 ms is refused by some services, and the item
                 # must not stay in the history as if heard. Delete it once its response is over
                 # (deleting an item still being generated races the service's cancel).
-                if item.finished:
+                if item.finished or closing:  # closing: the cancel is sent before it
                     deletions.append(item.item_id)
                 else:
                     item.delete_when_done = True
             if item.finished:
                 turns.extend(self._close(item, interrupted=True))
-        if current is None:
-            return BargeInPlan(None, 0, 0, cancel_id, (), "", (), [])
+        if current is None:  # nothing new to cut; a close may still owe pending deletions
+            return BargeInPlan(None, 0, 0, cancel_id, (), "", tuple(deletions), [])
         played = current.interrupted_at or 0
         return BargeInPlan(
             item_id=current.item_id,
