@@ -31,7 +31,7 @@ from aiohttp import web
 from ..bridges.telephony.backend import CallInfo
 from ..redaction import SecretRedactingFilter, register_secret
 from .registry import find_registry
-from .signed_tokens import TokenSigner
+from .signed_tokens import TokenSigner, check_secret_length
 from .twilio_voice import StreamTokens, websocket_url
 
 if TYPE_CHECKING:
@@ -117,12 +117,8 @@ class CallbackTokens:
 
 
 def check_events_secret(secret: str) -> None:
-    """Raise ``ValueError`` (saying how to make one) for a secret too short to guess-proof."""
-    if len(secret) < MIN_SECRET_CHARS:
-        raise ValueError(
-            f"ACS_EVENTS_SECRET has {len(secret)} characters; use at least {MIN_SECRET_CHARS} "
-            "random ones, e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))'"
-        )
+    """:func:`~.signed_tokens.check_secret_length` for ``ACS_EVENTS_SECRET`` (16+ characters)."""
+    check_secret_length("ACS_EVENTS_SECRET", secret, MIN_SECRET_CHARS)
 
 
 def _redact_access_logs(secret: str | None) -> None:
@@ -261,13 +257,13 @@ def add_acs_events(
         return web.Response(status=200)
 
     async def callbacks(request: web.Request) -> web.Response:
+        if callback_jwt is not None and not await callback_jwt.verify(request):
+            log.warning("refused a Call Automation callback: no valid ACS JWT")
+            raise web.HTTPForbidden(text=NO_CALLBACK_JWT)  # before reading an anonymous body
         try:
             body = await request.json()
         except ValueError:
             raise web.HTTPBadRequest(text="Call Automation posts a JSON array of events") from None
-        if callback_jwt is not None and not await callback_jwt.verify(request):
-            log.warning("refused a Call Automation callback: no valid ACS JWT")
-            raise web.HTTPForbidden(text=NO_CALLBACK_JWT)
         token = request.query.get("token")
         calls = _events_of(body)
         ours = [

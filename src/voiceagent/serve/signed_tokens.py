@@ -29,6 +29,7 @@ __all__ = [
     "SIGNING_SECRET_ENV",
     "SpentTokens",
     "TokenSigner",
+    "check_secret_length",
     "check_signing_secret",
 ]
 
@@ -38,17 +39,27 @@ VERSION = "v1"
 MAX_TOKEN_CHARS = 160  # a v1 token is ~80: anything longer is refused before any work
 
 
-def check_signing_secret(secret: str) -> None:
+def check_secret_length(name: str, secret: str, minimum: int, where: str = "") -> None:
     """Raise ``ValueError`` (saying how to make one) for a secret too short to be guess-proof.
 
-    The message gives the length, never the secret.
+    Args:
+        name: The setting, as the operator knows it (an environment variable).
+        secret: Its value; the message gives its length, never the value.
+        minimum: The fewest characters accepted.
+        where: Appended to the advice (e.g. ", the same on every replica").
     """
-    if len(secret) < MIN_SIGNING_SECRET_CHARS:
+    if len(secret) < minimum:
         raise ValueError(
-            f"{SIGNING_SECRET_ENV} has {len(secret)} characters; use at least "
-            f"{MIN_SIGNING_SECRET_CHARS} random ones, the same on every replica, e.g. "
-            "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+            f"{name} has {len(secret)} characters; use at least {minimum} random ones{where}, "
+            "e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))'"
         )
+
+
+def check_signing_secret(secret: str) -> None:
+    """:func:`check_secret_length` for ``VOICEAGENT_SIGNING_SECRET`` (32+ characters)."""
+    check_secret_length(
+        SIGNING_SECRET_ENV, secret, MIN_SIGNING_SECRET_CHARS, ", the same on every replica"
+    )
 
 
 def _b64(data: bytes) -> str:
