@@ -283,12 +283,14 @@ class Emulator:
         server = site._server  # aiohttp offers no public accessor for the bound port
         if self.port == 0 and isinstance(server, asyncio.base_events.Server) and server.sockets:
             self.port = int(server.sockets[0].getsockname()[1])
-        try:
-            await self._stun.start()
-        except BaseException:
-            await runner.cleanup()
-            raise
-        self.settings = dataclasses.replace(self.settings, ice_servers=(self._stun.ice_server(),))
+        if StunServer.available():  # without aioice there is no avatar, nor ICE to serve
+            try:
+                await self._stun.start()
+            except BaseException:
+                await runner.cleanup()
+                raise
+            ice_servers = (self._stun.ice_server(),)
+            self.settings = dataclasses.replace(self.settings, ice_servers=ice_servers)
         self._runner = runner
         logger.info("Voice Live emulator listening on %s", self.endpoint)
         return self

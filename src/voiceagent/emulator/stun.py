@@ -11,47 +11,39 @@ candidate) and the server counts its request. No credentials: a STUN Binding nee
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import logging
-import struct
 from typing import Any
 
 __all__ = ["StunServer"]
 
 logger = logging.getLogger(__name__)
 
-_COOKIE = 0x2112A442
-_BINDING_REQUEST = 0x0001
-_BINDING_RESPONSE = 0x0101
-_XOR_MAPPED_ADDRESS = 0x0020
-_SOFTWARE = 0x8022
-_SOFTWARE_NAME = b"voiceagent emulator"
+_SOFTWARE_NAME = "voiceagent emulator"
 
 
 def binding_response(request: bytes, address: tuple[str, int]) -> bytes | None:
     """The Binding success response to ``request`` from ``address``, or ``None`` to ignore it.
 
-    Only well-formed Binding requests (20-byte header, the magic cookie, a length that matches)
-    from IPv4 senders are answered.
+    aioice (aiortc's ICE library, installed with the avatar extra) parses and packs the
+    messages; anything but a well-formed Binding request is ignored.
     """
-    if len(request) < 20:
-        return None
-    kind, length, cookie = struct.unpack_from("!HHI", request)
-    if kind != _BINDING_REQUEST or cookie != _COOKIE or length != len(request) - 20:
-        return None
+    from aioice import stun
+
     try:
-        packed = bytes(int(part) for part in address[0].split("."))
+        message = stun.parse_message(request)
     except ValueError:
         return None
-    if len(packed) != 4:
+    if message.message_method != stun.Method.BINDING or message.message_class != stun.Class.REQUEST:
         return None
-    transaction = request[8:20]
-    port = address[1] ^ (_COOKIE >> 16)
-    host = struct.unpack("!I", packed)[0] ^ _COOKIE
-    mapped = struct.pack("!HHBBHI", _XOR_MAPPED_ADDRESS, 8, 0, 1, port, host)
-    software = _SOFTWARE_NAME + b"\0" * (-len(_SOFTWARE_NAME) % 4)
-    software_attr = struct.pack("!HH", _SOFTWARE, len(_SOFTWARE_NAME)) + software
-    body = mapped + software_attr
-    return struct.pack("!HHI", _BINDING_RESPONSE, len(body), _COOKIE) + transaction + body
+    response = stun.Message(
+        message_method=stun.Method.BINDING,
+        message_class=stun.Class.RESPONSE,
+        transaction_id=message.transaction_id,
+    )
+    response.attributes["XOR-MAPPED-ADDRESS"] = address
+    response.attributes["SOFTWARE"] = _SOFTWARE_NAME
+    return bytes(response)
 
 
 class _Protocol(asyncio.DatagramProtocol):
@@ -83,6 +75,11 @@ class StunServer:
         self._transport: asyncio.BaseTransport | None = None
         self.port = 0
         """The UDP port bound (0 until :meth:`start`)."""
+
+    @staticmethod
+    def available() -> bool:
+        """Whether aioice is installed (with the avatar extra, ``aiortc``): else no STUN server."""
+        return importlib.util.find_spec("aioice") is not None
 
     @property
     def url(self) -> str:
